@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that tlschan's build, tests and demo need. Idempotent: packages
+# already present are left alone, and apt is asked only when something is missing.
+set -euo pipefail
+
+packages=(
+  # toolchains: gcc for the default preset, clang 16 (with libFuzzer and the sanitizer runtimes)
+  # for the asan and fuzz presets
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  clang-16 libclang-rt-16-dev lld-16
+  # libraries
+  libssl-dev openssl
+  libgtest-dev libgmock-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

@@ -1,0 +1,20 @@
+// tlschan: simulation and fuzzing harness for the TLS semantics of SMTP channels.
+#include <CLI/CLI.hpp>
+
+#include "pairs_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tlschan: simulation and fuzzing harness for the TLS semantics of SMTP channels"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tlschan 0.1.0");
+  int exit_code = 0;
+  tlschan::cli::add_pairs_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    // Usage errors exit 64 (EX_USAGE); --help and --version exit 0.
+    return rc == 0 ? 0 : 64;
+  }
+  return exit_code;
+}

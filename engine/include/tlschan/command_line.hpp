@@ -1,0 +1,50 @@
+// Incremental SMTP command-line parser (RFC 5321 2.3.8, 4.5.3.1.4). It can be handed its input split
+// at any byte and yields the same lines.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tlschan {
+
+enum class LineError {
+  too_long,  // the line with its line end is over 512 octets; the rest up to LF was skipped
+  nul,       // the line holds a NUL octet
+  bare_cr,   // the line holds a CR not followed by LF
+  bare_lf,   // the line ends in LF without CR before it
+};
+
+const char* to_string(LineError e);
+
+struct CommandLine {
+  std::string text;                // without the line end; at most 510 octets kept
+  std::optional<LineError> error;  // first error found, in the enum's order of precedence
+  std::size_t wire_size = 0;       // octets the line took on the wire, line end included
+};
+
+class CommandLineParser {
+ public:
+  static constexpr std::size_t max_line = 512;  // octets, line end included
+
+  // Consumes bytes from the front of `input` up to and including one LF. Returns the line when its
+  // LF was consumed; otherwise consumes all of `input` into the partial line and returns nothing.
+  std::optional<CommandLine> next(std::string_view& input);
+
+  // Forgets the partial line (the STARTTLS purge).
+  void reset();
+
+  // Octets of the partial line received so far (including any skipped over-long part).
+  std::size_t pending() const { return pending_; }
+
+ private:
+  std::string line_;
+  std::size_t pending_ = 0;
+  bool overflow_ = false;
+  bool saw_nul_ = false;
+  bool saw_bare_cr_ = false;
+  bool last_was_cr_ = false;
+};
+
+}  // namespace tlschan

@@ -1,0 +1,84 @@
+// SMTP replies: the incremental reply parser a client reads with, enhanced status codes
+// (RFC 3463), EHLO capabilities, and reply formatting.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tlschan {
+
+struct EnhancedStatus {
+  int cls = 0;  // 2, 4 or 5
+  int subject = 0;
+  int detail = 0;
+  std::string to_string() const;  // "5.7.0"
+  friend bool operator==(const EnhancedStatus&, const EnhancedStatus&) = default;
+};
+
+struct Reply {
+  int code = 0;                     // 100..599
+  std::vector<std::string> lines;   // the text of each line, after the code and separator
+  std::optional<EnhancedStatus> enhanced;  // from the first line, when it starts with one whose
+                                           // class matches the code's first digit
+
+  int klass() const { return code / 100; }  // 2, 3, 4 or 5
+  std::string text() const;                 // the lines joined by "\n"
+  friend bool operator==(const Reply&, const Reply&) = default;
+};
+
+enum class ReplyError {
+  line_too_long,  // a reply line over 512 octets, line end included
+  malformed,      // not three digits (first 1-5, second 0-5) then SP, '-' or the line end
+  code_mismatch,  // lines of one multiline reply disagree on the code
+};
+
+const char* to_string(ReplyError e);
+
+using ParsedReply = std::variant<Reply, ReplyError>;
+
+class ReplyParser {
+ public:
+  static constexpr std::size_t max_line = 512;
+
+  // Consumes bytes from the front of `input` up to the end of one complete reply (single or
+  // multiline) and returns it; returns an error as soon as one is certain (the parser must then be
+  // reset before reuse); otherwise consumes all of `input` and returns nothing. A line ends at LF,
+  // with or without CR before it.
+  std::optional<ParsedReply> next(std::string_view& input);
+
+  void reset();
+  bool idle() const { return line_.empty() && lines_.empty(); }  // no partial reply held
+
+ private:
+  // Takes the complete line held in line_ (its LF already dropped): the reply when it was the
+  // last line, an error, or nothing when more lines follow.
+  std::optional<ParsedReply> take_line();
+
+  std::string line_;                // the partial line, without LF; never over max_line octets
+  std::vector<std::string> lines_;  // the texts of the reply's lines so far
+  int code_ = 0;
+};
+
+struct Capabilities {
+  bool starttls = false;
+  bool pipelining = false;
+  bool eightbitmime = false;
+  bool enhancedstatuscodes = false;
+  std::optional<std::uint64_t> size;  // SIZE with a number; SIZE alone or SIZE 0 = no limit given
+  std::vector<std::string> keywords;  // every extension line after the first, upper-cased keyword
+};
+
+// The capabilities of a 250 EHLO reply (its first line is the server's name and is skipped).
+Capabilities parse_capabilities(const Reply& ehlo_reply);
+
+// "250 2.0.0 Ok\r\n" or "250-a\r\n250 b\r\n" for several lines (the enhanced code goes on every
+// line when given).
+std::string format_reply(int code, std::string_view enhanced, const std::vector<std::string>& lines);
+std::string format_reply(int code, std::string_view enhanced, std::string_view text);
+
+}  // namespace tlschan

@@ -1,0 +1,110 @@
+// TLS over OpenSSL memory BIOs. The engine moves ciphertext between the wire and a TlsSession and
+// plaintext between the TlsSession and the SMTP layer; no socket is involved.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tlschan/expected.hpp"
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+typedef struct ossl_lib_ctx_st OSSL_LIB_CTX;
+
+namespace tlschan {
+
+struct TlsError {
+  std::string message;  // one sentence naming the file or step that failed, and OpenSSL's reason
+};
+
+// What a context negotiates. The defaults are sensible for real use; the simulator and the fuzzers
+// pin everything so that handshakes are reproducible.
+struct TlsOptions {
+  OSSL_LIB_CTX* libctx = nullptr;  // nullptr: OpenSSL's default library context
+  int min_version = 0x0303;        // TLS1_2_VERSION
+  int max_version = 0x0304;        // TLS1_3_VERSION
+  std::string ciphersuites;        // TLS 1.3 suites; empty: OpenSSL's default
+  std::string cipher_list;         // TLS 1.2 ciphers; empty: OpenSSL's default
+  std::string groups;              // empty: OpenSSL's default
+  std::string sigalgs;             // empty: OpenSSL's default
+  std::optional<std::int64_t> verify_time;  // pinned certificate time (seconds since 1970)
+  // Opt-in peer verification (off: the client policy is Postfix's "encrypt" level).
+  bool verify_peer = false;
+  std::string ca_file;
+};
+
+class TlsContext {
+ public:
+  // A server context from PEM files. Missing, unreadable or unparsable files and a key that does
+  // not match the certificate are errors, never crashes.
+  static Expected<TlsContext, TlsError> server_from_files(const std::string& cert_file,
+                                                          const std::string& key_file,
+                                                          const TlsOptions& options = {});
+  static Expected<TlsContext, TlsError> server_from_pem(std::string_view cert_pem,
+                                                        std::string_view key_pem,
+                                                        const TlsOptions& options = {});
+  static Expected<TlsContext, TlsError> client(const TlsOptions& options = {});
+
+  bool is_server() const { return server_; }
+  SSL_CTX* native() const { return ctx_.get(); }
+
+ private:
+  TlsContext(std::shared_ptr<SSL_CTX> ctx, bool server) : ctx_(std::move(ctx)), server_(server) {}
+  std::shared_ptr<SSL_CTX> ctx_;
+  bool server_ = false;
+};
+
+enum class TlsState {
+  handshaking,
+  established,
+  failed,  // handshake or record error, alert received, or peer closed before the handshake ended
+  closed,  // close_notify received after the handshake
+};
+
+// One TLS connection over two memory BIOs. Movable, not copyable.
+class TlsSession {
+ public:
+  explicit TlsSession(const TlsContext& context);
+  ~TlsSession();
+  TlsSession(TlsSession&&) noexcept;
+  TlsSession& operator=(TlsSession&&) noexcept;
+  TlsSession(const TlsSession&) = delete;
+  TlsSession& operator=(const TlsSession&) = delete;
+
+  // Ciphertext that arrived from the wire.
+  void feed(std::string_view ciphertext);
+
+  // Advances the handshake and decrypts what it can, appending application data to `plaintext`.
+  // A client's first call produces its ClientHello. Returns the state afterwards.
+  TlsState advance(std::string& plaintext);
+
+  // Encrypts application data (only once established; ignored otherwise).
+  void write(std::string_view plaintext);
+
+  // Sends close_notify.
+  void shutdown();
+
+  // Appends the ciphertext waiting to be sent to `out` and clears it.
+  void take_output(std::string& out);
+  bool has_output() const;
+
+  TlsState state() const { return state_; }
+  const std::string& error() const { return error_; }  // why it failed, when it did
+  std::string version() const;                          // "TLSv1.3"
+  std::string cipher() const;                           // "TLS_AES_256_GCM_SHA384"
+
+ private:
+  void read_application_data(std::string& plaintext);
+  std::string describe(const char* what, int ssl_error) const;  // drains OpenSSL's error queue
+  void fail_with(std::string message);
+
+  SSL* ssl_ = nullptr;
+  TlsState state_ = TlsState::handshaking;
+  std::string error_;
+  bool established_ = false;  // the handshake completed at some point (version() and cipher())
+};
+
+}  // namespace tlschan

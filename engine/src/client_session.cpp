@@ -1,0 +1,414 @@
+#include "tlschan/client_session.hpp"
+
+#include <cassert>
+
+namespace tlschan {
+
+namespace {
+
+// Dot-stuffs `data` (RFC 5321 4.5.2) and appends the end-of-data line.
+std::string stuff(std::string_view data) {
+  std::string out;
+  out.reserve(data.size() + data.size() / 64 + 5);
+  bool line_start = true;
+  for (const char c : data) {
+    if (line_start && c == '.') out.push_back('.');
+    out.push_back(c);
+    line_start = c == '\n';
+  }
+  if (!data.empty() && !line_start) out.append("\r\n");
+  out.append(".\r\n");
+  return out;
+}
+
+bool has_8bit(std::string_view data) {
+  for (const char c : data) {
+    if (static_cast<unsigned char>(c) >= 0x80) return true;
+  }
+  return false;
+}
+
+std::string describe(const Reply& r) { return std::to_string(r.code) + " " + r.text(); }
+
+}  // namespace
+
+const char* to_string(Disposition d) {
+  switch (d) {
+    case Disposition::delivered: return "delivered";
+    case Disposition::deferred: return "deferred";
+    case Disposition::bounced: return "bounced";
+  }
+  return "?";
+}
+
+Expected<ClientSession, UsageError> ClientSession::create(ClientConfig config, OutgoingMessage message,
+                                                          Time now) {
+  if (message.envelope.rcpt_to.empty()) return unexpected(UsageError{"a message needs at least one recipient"});
+  if (config.mode == ClientMode::implicit_tls && config.policy == Policy::no) {
+    return unexpected(UsageError{"implicit TLS needs a channel whose client policy is may or must, not no"});
+  }
+  return ClientSession(std::move(config), std::move(message), now);
+}
+
+ClientSession::ClientSession(ClientConfig config, OutgoingMessage message, Time now)
+    : config_(std::move(config)), message_(std::move(message)), wire_data_(stuff(message_.data)) {
+  for (const auto& r : message_.envelope.rcpt_to) outcomes_.push_back(RecipientOutcome{r, Disposition::deferred, false, std::nullopt, "not attempted"});
+  settled_.assign(outcomes_.size(), false);
+  start_connection(now);
+}
+
+void ClientSession::start_connection(Time now) {
+  now_ = now;
+  phase_since_ = now;
+  inbox_.clear();
+  replies_.reset();
+  tls_.reset();
+  tls_active_ = false;
+  tls_confirmed_ = false;
+  caps_ = Capabilities{};
+  accepted_.clear();
+  next_rcpt_ = 0;
+  if (config_.mode == ClientMode::implicit_tls) {
+    if (!config_.tls) {
+      phase_ = Phase::greeting;  // so that close_connection has a connection to close
+      settle(Disposition::deferred, "TLS is unavailable on this client; implicit TLS cannot start");
+      close_connection(CloseReason::tls_required, "TLS unavailable on the client");
+      return;
+    }
+    tls_.emplace(*config_.tls);
+    phase_ = Phase::handshake;
+    pump_tls();
+    return;
+  }
+  phase_ = Phase::greeting;
+}
+
+void ClientSession::reconnected(Time now) {
+  if (!wants_reconnect_) return;
+  wants_reconnect_ = false;
+  plaintext_only_ = true;
+  start_connection(now);
+}
+
+void ClientSession::consume(std::size_t n) {
+  out_pos_ = std::min(out_.size(), out_pos_ + n);
+  if (out_pos_ == out_.size()) {
+    out_.clear();
+    out_pos_ = 0;
+  }
+}
+
+std::optional<ClientEvent> ClientSession::next_event() {
+  if (events_.empty()) return std::nullopt;
+  ClientEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+Disposition ClientSession::message_disposition() const {
+  bool bounced = false;
+  for (const auto& o : outcomes_) {
+    if (o.disposition == Disposition::deferred) return Disposition::deferred;
+    if (o.disposition == Disposition::bounced) bounced = true;
+  }
+  return bounced ? Disposition::bounced : Disposition::delivered;
+}
+
+std::optional<Time> ClientSession::deadline() const {
+  const ClientTimeouts& t = config_.timeouts;
+  switch (phase_) {
+    case Phase::closed: return std::nullopt;
+    case Phase::greeting: return phase_since_ + t.greeting;
+    case Phase::data: return phase_since_ + t.data_start;
+    case Phase::data_end: return phase_since_ + t.data_end;
+    default: return phase_since_ + t.command;
+  }
+}
+
+void ClientSession::on_deadline(Time now) {
+  now_ = now;
+  const auto due = deadline();
+  if (!due || now < *due) return;
+  if (phase_ == Phase::quit) return close_connection(CloseReason::quit);
+  if (phase_ == Phase::data_end) {
+    return fail_connection(CloseReason::idle_timeout,
+                           "timeout after end of data, before its reply (RFC 1047 window: the message may be delivered twice)");
+  }
+  fail_connection(CloseReason::idle_timeout, "timeout waiting for the server");
+}
+
+void ClientSession::on_peer_closed(Time now, bool reset) {
+  now_ = now;
+  if (phase_ == Phase::closed) return;
+  if (phase_ == Phase::quit) return close_connection(CloseReason::quit);
+  // A clean end of stream before the first reply over TLS is a failed handshake (section 4); a
+  // reset is a lost connection, which defers.
+  if (!reset && tls_ && !tls_confirmed_) return handshake_failed("the server closed the connection during the TLS handshake");
+  if (phase_ == Phase::data_end) {
+    return fail_connection(CloseReason::peer_closed,
+                           "connection lost after end of data, before its reply (RFC 1047 window: the message may be delivered twice)");
+  }
+  fail_connection(CloseReason::peer_closed, reset ? "connection reset" : "connection closed by the server");
+}
+
+void ClientSession::receive(std::string_view bytes, Time now) {
+  if (phase_ == Phase::closed || bytes.empty()) return;
+  now_ = now;
+  if (tls_) {
+    tls_->feed(bytes);
+    pump_tls();
+  } else {
+    inbox_.append(bytes);
+  }
+  process();
+}
+
+void ClientSession::pump_tls() {
+  std::string plain;
+  const TlsState state = tls_->advance(plain);
+  tls_->take_output(out_);
+  switch (state) {
+    case TlsState::handshaking:
+      return;
+    case TlsState::failed:
+      if (!tls_confirmed_) return handshake_failed(tls_->error());
+      return fail_connection(CloseReason::tls_failed, "TLS error: " + tls_->error());
+    case TlsState::established:
+    case TlsState::closed:
+      if (phase_ == Phase::handshake) {
+        tls_active_ = true;
+        caps_ = Capabilities{};  // everything learned before TLS is forgotten
+        events_.emplace_back(TlsEstablished{tls_->version(), tls_->cipher()});
+        // After STARTTLS the client speaks first (EHLO); on a TLS port the server greets.
+        if (config_.mode == ClientMode::implicit_tls) {
+          enter(Phase::greeting);
+        } else {
+          send_command(Phase::ehlo, "EHLO " + config_.helo_name);
+        }
+      }
+      inbox_.append(plain);
+      if (state == TlsState::closed) {
+        process();
+        on_peer_closed(now_);
+      }
+      return;
+  }
+}
+
+bool ClientSession::expects_reply() const {
+  return phase_ != Phase::closed && phase_ != Phase::handshake;
+}
+
+void ClientSession::process() {
+  while (expects_reply() && !inbox_.empty()) {
+    std::string_view in = inbox_;
+    const std::size_t before = in.size();
+    auto parsed = replies_.next(in);
+    const std::size_t used = before - in.size();
+    if (!parsed) {
+      inbox_.clear();
+      return;
+    }
+    if (const auto* err = std::get_if<ReplyError>(&*parsed)) {
+      return fail_connection(CloseReason::protocol_error, std::string("protocol error: ") + to_string(*err));
+    }
+    inbox_.erase(0, used);
+    if (tls_active_) tls_confirmed_ = true;
+    handle_reply(std::get<Reply>(*parsed));
+    if (phase_ == Phase::handshake || phase_ == Phase::closed || phase_ == Phase::quit) continue;
+    // The client waits for each reply before it sends the next command, so anything that
+    // arrived together with a reply answers no command: protocol error (section 8).
+    if (!inbox_.empty() || !replies_.idle()) {
+      return fail_connection(CloseReason::protocol_error, "protocol error: a reply to a command never sent");
+    }
+  }
+  if (phase_ == Phase::quit || phase_ == Phase::closed) inbox_.clear();
+}
+
+void ClientSession::handle_reply(const Reply& r) {
+  const int k = r.klass();
+  switch (phase_) {
+    case Phase::greeting:
+      if (r.code == 220) return send_command(Phase::ehlo, "EHLO " + config_.helo_name);
+      if (k == 4 || k == 5) return quit(Disposition::deferred, "greeting: " + describe(r), r.code);
+      break;
+    case Phase::ehlo:
+      if (r.code == 250) return after_hello(parse_capabilities(r));
+      if (k == 5) return send_command(Phase::helo, "HELO " + config_.helo_name);
+      if (k == 4) return quit(Disposition::deferred, "EHLO: " + describe(r), r.code);
+      break;
+    case Phase::helo:
+      if (r.code == 250) return after_hello(Capabilities{});
+      if (k == 4 || k == 5) return quit(Disposition::deferred, "HELO: " + describe(r), r.code);
+      break;
+    case Phase::starttls:
+      if (r.code == 220) {
+        // Response injection: nothing that came with or after the 220 is read (section 4).
+        const std::size_t discarded = inbox_.size();
+        inbox_.clear();
+        replies_.reset();
+        events_.emplace_back(PlaintextDiscarded{discarded});
+        tls_.emplace(*config_.tls);
+        enter(Phase::handshake);
+        pump_tls();
+        return;
+      }
+      if (k == 4 || k == 5) {
+        if (config_.policy == Policy::may) return start_mail();
+        return quit(Disposition::deferred, "STARTTLS refused: " + describe(r), r.code);
+      }
+      break;
+    case Phase::mail:
+      if (r.code == 250) return send_rcpt();
+      if (k == 4) return quit(Disposition::deferred, "MAIL: " + describe(r), r.code);
+      if (k == 5) return quit(Disposition::bounced, "MAIL: " + describe(r), r.code);
+      break;
+    case Phase::rcpt: {
+      const std::size_t i = next_rcpt_ - 1;
+      if (r.code == 250 || r.code == 251) {
+        accepted_.push_back(i);
+      } else if (k == 4 || k == 5) {
+        outcomes_[i] = RecipientOutcome{outcomes_[i].recipient, k == 4 ? Disposition::deferred : Disposition::bounced,
+                                        false, r.code, "RCPT: " + describe(r)};
+        settled_[i] = true;
+      } else {
+        break;
+      }
+      if (next_rcpt_ < outcomes_.size()) return send_rcpt();
+      if (accepted_.empty()) return quit(Disposition::deferred, "no recipient accepted");
+      return send_command(Phase::data, "DATA");
+    }
+    case Phase::data:
+      if (r.code == 354) {
+        send(wire_data_);
+        enter(Phase::data_end);
+        return;
+      }
+      if (k == 4 || k == 5) {
+        settle_accepted(k == 4 ? Disposition::deferred : Disposition::bounced, r);
+        return quit(Disposition::deferred, "DATA: " + describe(r), r.code);
+      }
+      break;
+    case Phase::data_end:
+      if (k == 2) {
+        settle_accepted(Disposition::delivered, r);
+        return quit(Disposition::deferred, "not accepted");
+      }
+      if (k == 4 || k == 5) {
+        settle_accepted(k == 4 ? Disposition::deferred : Disposition::bounced, r);
+        return quit(Disposition::deferred, "end of data: " + describe(r), r.code);
+      }
+      break;
+    case Phase::quit:
+      return close_connection(CloseReason::quit);
+    case Phase::handshake:
+    case Phase::closed:
+      return;
+  }
+  fail_connection(CloseReason::protocol_error, "protocol error: unexpected reply " + describe(r));
+}
+
+void ClientSession::after_hello(const Capabilities& caps) {
+  caps_ = caps;
+  // STARTTLS listed again after TLS is ignored: a client never starts TLS twice.
+  if (tls_active_ || config_.policy == Policy::no || plaintext_only_) return start_mail();
+  if (caps_.starttls && config_.tls) return send_command(Phase::starttls, "STARTTLS");
+  if (config_.policy == Policy::may) return start_mail();
+  if (!config_.tls) return quit(Disposition::deferred, "TLS required, but TLS is unavailable on this client");
+  quit(Disposition::deferred, "TLS required, but the server does not offer STARTTLS");
+}
+
+void ClientSession::start_mail() {
+  // Under must, no MAIL, RCPT or message byte is ever sent outside TLS.
+  if (config_.policy == Policy::must && !tls_active_) {
+    assert(false && "must client reached MAIL without TLS");
+    return quit(Disposition::deferred, "TLS required");
+  }
+  std::string line = "MAIL FROM:<" + message_.envelope.mail_from + ">";
+  if (caps_.size) line += " SIZE=" + std::to_string(message_.data.size());
+  if (caps_.eightbitmime && has_8bit(message_.data)) line += " BODY=8BITMIME";
+  send_command(Phase::mail, line);
+}
+
+void ClientSession::send_rcpt() {
+  const std::string& rcpt = outcomes_[next_rcpt_++].recipient;
+  send_command(Phase::rcpt, "RCPT TO:<" + rcpt + ">");
+}
+
+void ClientSession::send_command(Phase next, std::string_view line) {
+  std::string wire(line);
+  wire.append("\r\n");
+  send(wire);
+  enter(next);
+}
+
+void ClientSession::enter(Phase next) {
+  phase_ = next;
+  phase_since_ = now_;
+}
+
+void ClientSession::send(std::string_view wire) {
+  if (tls_active_) {
+    tls_->write(wire);
+    tls_->take_output(out_);
+  } else {
+    out_.append(wire);
+  }
+}
+
+void ClientSession::handshake_failed(std::string why) {
+  if (tls_) tls_->take_output(out_);
+  if (config_.policy == Policy::may && config_.mode == ClientMode::starttls) {
+    events_.emplace_back(TlsFallback{why});
+    close_connection(CloseReason::tls_failed, why);
+    wants_reconnect_ = true;
+    return;
+  }
+  settle(Disposition::deferred, "TLS handshake failed: " + why);
+  close_connection(CloseReason::tls_failed, std::move(why));
+}
+
+void ClientSession::quit(Disposition rest, std::string reason, std::optional<int> code) {
+  settle(rest, std::move(reason), code);
+  send_command(Phase::quit, "QUIT");
+}
+
+void ClientSession::settle(Disposition d, std::string reason, std::optional<int> code) {
+  for (std::size_t i = 0; i < outcomes_.size(); ++i) {
+    if (settled_[i]) continue;
+    outcomes_[i].disposition = d;
+    outcomes_[i].tls = false;
+    outcomes_[i].code = code;
+    outcomes_[i].reason = reason;
+    settled_[i] = true;
+  }
+}
+
+void ClientSession::settle_accepted(Disposition d, const Reply& r) {
+  for (const std::size_t i : accepted_) {
+    outcomes_[i].disposition = d;
+    outcomes_[i].tls = d == Disposition::delivered && tls_active_;
+    outcomes_[i].code = r.code;
+    outcomes_[i].reason = describe(r);
+    settled_[i] = true;
+  }
+  accepted_.clear();
+}
+
+void ClientSession::fail_connection(CloseReason why, std::string reason) {
+  settle(Disposition::deferred, reason);
+  close_connection(why, std::move(reason));
+}
+
+void ClientSession::close_connection(CloseReason why, std::string detail) {
+  if (phase_ == Phase::closed) return;
+  if (tls_ && tls_->state() == TlsState::established) {
+    tls_->shutdown();
+    tls_->take_output(out_);
+  }
+  phase_ = Phase::closed;
+  inbox_.clear();
+  events_.emplace_back(Closed{why, std::move(detail)});
+}
+
+}  // namespace tlschan

@@ -1,0 +1,96 @@
+// The SMTP command-line parser: lines end at LF; CRLF is the only proper line end, and a bare CR,
+// a bare LF or a NUL makes the line an error (semantics.md section 7).
+#include "tlschan/command_line.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tlschan {
+
+namespace {
+
+// Text kept of a line: its longest legal length, 512 octets less the CRLF.
+constexpr std::size_t max_text = CommandLineParser::max_line - 2;
+
+bool holds(std::string_view bytes, char c) {
+  return !bytes.empty() && std::memchr(bytes.data(), c, bytes.size()) != nullptr;
+}
+
+}  // namespace
+
+const char* to_string(LineError e) {
+  switch (e) {
+    case LineError::too_long:
+      return "too_long";
+    case LineError::nul:
+      return "nul";
+    case LineError::bare_cr:
+      return "bare_cr";
+    case LineError::bare_lf:
+      return "bare_lf";
+  }
+  return "unknown";
+}
+
+// The line is scanned one segment at a time: the bytes of `input` before the next LF (or all of
+// it). A CR is never stored when it is seen, because only the byte after it tells whether it is
+// the line end or a bare CR; `last_was_cr_` holds it across segments and calls.
+std::optional<CommandLine> CommandLineParser::next(std::string_view& input) {
+  const void* lf = input.empty() ? nullptr : std::memchr(input.data(), '\n', input.size());
+  const std::size_t segment_size =
+      lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - input.data())
+                    : input.size();
+  const std::string_view segment = input.substr(0, segment_size);
+
+  if (!segment.empty()) {
+    if (!overflow_) {
+      if (last_was_cr_) {  // the CR held from before is followed by something other than LF
+        saw_bare_cr_ = true;
+        if (line_.size() < max_text) line_.push_back('\r');
+      }
+      const bool ends_in_cr = segment.back() == '\r';
+      const std::string_view text = ends_in_cr ? segment.substr(0, segment.size() - 1) : segment;
+      saw_nul_ = saw_nul_ || holds(segment, '\0');
+      saw_bare_cr_ = saw_bare_cr_ || holds(text, '\r');
+      if (line_.size() < max_text) {
+        line_.append(text.data(), std::min(text.size(), max_text - line_.size()));
+      }
+    }
+    last_was_cr_ = segment.back() == '\r';
+    pending_ += segment.size();
+    // With 512 octets before the LF the line can no longer fit: nothing more needs looking at.
+    if (pending_ >= max_line) overflow_ = true;
+  }
+
+  if (lf == nullptr) {
+    input.remove_prefix(input.size());
+    return std::nullopt;
+  }
+  input.remove_prefix(segment_size + 1);
+
+  CommandLine line;
+  line.wire_size = pending_ + 1;
+  if (overflow_) {
+    line.error = LineError::too_long;
+  } else if (saw_nul_) {
+    line.error = LineError::nul;
+  } else if (saw_bare_cr_) {
+    line.error = LineError::bare_cr;
+  } else if (!last_was_cr_) {
+    line.error = LineError::bare_lf;
+  }
+  line.text = std::move(line_);
+  reset();
+  return line;
+}
+
+void CommandLineParser::reset() {
+  line_.clear();
+  pending_ = 0;
+  overflow_ = false;
+  saw_nul_ = false;
+  saw_bare_cr_ = false;
+  last_was_cr_ = false;
+}
+
+}  // namespace tlschan

@@ -1,0 +1,231 @@
+// SMTP replies (RFC 5321 4.2): the client's incremental reply parser, enhanced status codes
+// (RFC 3463), EHLO capabilities (RFC 5321 4.1.1.1) and the server's reply formatting.
+#include "tlschan/reply.hpp"
+
+#include <cassert>
+#include <cstring>
+#include <limits>
+
+namespace tlschan {
+
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Reads 1 to 3 digits at `pos`; the octet after them is left for the caller to check.
+bool read_number(std::string_view text, std::size_t& pos, int& value) {
+  const std::size_t start = pos;
+  value = 0;
+  while (pos < text.size() && pos - start < 3 && is_digit(text[pos])) {
+    value = value * 10 + (text[pos] - '0');
+    ++pos;
+  }
+  return pos > start;
+}
+
+// "C.S.D" at the start of a reply's first line, C being the class of the reply code.
+std::optional<EnhancedStatus> parse_enhanced(int code, std::string_view text) {
+  const int cls = code / 100;
+  if (cls != 2 && cls != 4 && cls != 5) return std::nullopt;
+  if (text.size() < 5 || text[0] != static_cast<char>('0' + cls) || text[1] != '.') {
+    return std::nullopt;
+  }
+  EnhancedStatus status;
+  status.cls = cls;
+  std::size_t pos = 2;
+  if (!read_number(text, pos, status.subject)) return std::nullopt;
+  if (pos >= text.size() || text[pos] != '.') return std::nullopt;
+  ++pos;
+  if (!read_number(text, pos, status.detail)) return std::nullopt;
+  if (pos < text.size() && text[pos] != ' ') return std::nullopt;
+  return status;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view first_word(std::string_view text, std::size_t& pos) {
+  while (pos < text.size() && is_blank(text[pos])) ++pos;
+  const std::size_t start = pos;
+  while (pos < text.size() && !is_blank(text[pos])) ++pos;
+  return text.substr(start, pos - start);
+}
+
+std::optional<std::uint64_t> parse_size(std::string_view digits) {
+  if (digits.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  for (const char c : digits) {
+    if (!is_digit(c)) return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (max - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  if (value == 0) return std::nullopt;  // SIZE 0: no limit given (RFC 1870)
+  return value;
+}
+
+// A reply line never carries a line end of its own inside: the text is split at LF into lines, and
+// a CR left in a line goes out as a space, so no caller can inject a reply line.
+std::vector<std::string_view> split_lines(const std::vector<std::string>& texts) {
+  std::vector<std::string_view> lines;
+  for (const std::string& text : texts) {
+    std::string_view rest = text;
+    for (;;) {
+      const std::size_t lf = rest.find('\n');
+      lines.push_back(rest.substr(0, lf));
+      if (lf == std::string_view::npos) break;
+      rest.remove_prefix(lf + 1);
+    }
+  }
+  if (lines.empty()) lines.emplace_back();
+  return lines;
+}
+
+void append_line(std::string& out, int code, bool last, std::string_view enhanced,
+                 std::string_view text) {
+  out += std::to_string(code);
+  // The last line of a reply that says nothing beyond its code is the code alone.
+  if (!last || !enhanced.empty() || !text.empty()) out += last ? ' ' : '-';
+  if (!enhanced.empty()) {
+    out += enhanced;
+    if (!text.empty()) out += ' ';
+  }
+  const std::size_t start = out.size();
+  out += text;
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '\r') out[i] = ' ';
+  }
+  out += "\r\n";
+}
+
+}  // namespace
+
+std::string EnhancedStatus::to_string() const {
+  return std::to_string(cls) + '.' + std::to_string(subject) + '.' + std::to_string(detail);
+}
+
+std::string Reply::text() const {
+  std::string joined;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i > 0) joined += '\n';
+    joined += lines[i];
+  }
+  return joined;
+}
+
+const char* to_string(ReplyError e) {
+  switch (e) {
+    case ReplyError::line_too_long:
+      return "line_too_long";
+    case ReplyError::malformed:
+      return "malformed";
+    case ReplyError::code_mismatch:
+      return "code_mismatch";
+  }
+  return "unknown";
+}
+
+// A line over max_line octets is refused at its 513th octet, so at most max_line octets of a line
+// are ever held. After an error the parser holds nothing (as after reset()).
+std::optional<ParsedReply> ReplyParser::next(std::string_view& input) {
+  while (!input.empty()) {
+    const void* lf = std::memchr(input.data(), '\n', input.size());
+    const std::size_t take =
+        lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - input.data()) + 1
+                      : input.size();
+    if (line_.size() + take > max_line) {
+      input.remove_prefix(max_line + 1 - line_.size());
+      reset();
+      return ParsedReply{ReplyError::line_too_long};
+    }
+    if (lf == nullptr) {
+      line_.append(input.data(), input.size());
+      input.remove_prefix(input.size());
+      return std::nullopt;
+    }
+    line_.append(input.data(), take - 1);
+    input.remove_prefix(take);
+    if (auto done = take_line()) return done;
+  }
+  return std::nullopt;
+}
+
+std::optional<ParsedReply> ReplyParser::take_line() {
+  std::string_view line = line_;
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const bool code_ok = line.size() >= 3 && line[0] >= '1' && line[0] <= '5' && line[1] >= '0' &&
+                       line[1] <= '5' && is_digit(line[2]);
+  const bool separator_ok = line.size() == 3 || line[3] == ' ' || line[3] == '-';
+  if (!code_ok || !separator_ok) {
+    reset();
+    return ParsedReply{ReplyError::malformed};
+  }
+  const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+  if (!lines_.empty() && code != code_) {
+    reset();
+    return ParsedReply{ReplyError::code_mismatch};
+  }
+  const bool last = line.size() == 3 || line[3] == ' ';
+  code_ = code;
+  lines_.emplace_back(line.substr(line.size() == 3 ? 3 : 4));
+  line_.clear();
+  if (!last) return std::nullopt;
+
+  Reply reply;
+  reply.code = code_;
+  reply.lines = std::move(lines_);
+  reply.enhanced = parse_enhanced(reply.code, reply.lines.front());
+  reset();
+  return ParsedReply{std::move(reply)};
+}
+
+void ReplyParser::reset() {
+  line_.clear();
+  lines_.clear();
+  code_ = 0;
+}
+
+Capabilities parse_capabilities(const Reply& ehlo_reply) {
+  Capabilities caps;
+  if (ehlo_reply.code != 250) return caps;  // only a positive EHLO reply lists extensions
+  for (std::size_t i = 1; i < ehlo_reply.lines.size(); ++i) {
+    const std::string_view line = ehlo_reply.lines[i];
+    std::size_t pos = 0;
+    const std::string_view word = first_word(line, pos);
+    if (word.empty()) continue;
+    std::string keyword(word);
+    for (char& c : keyword) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    if (keyword == "STARTTLS") {
+      caps.starttls = true;
+    } else if (keyword == "PIPELINING") {
+      caps.pipelining = true;
+    } else if (keyword == "8BITMIME") {
+      caps.eightbitmime = true;
+    } else if (keyword == "ENHANCEDSTATUSCODES") {
+      caps.enhancedstatuscodes = true;
+    } else if (keyword == "SIZE") {
+      caps.size = parse_size(first_word(line, pos));
+    }
+    caps.keywords.push_back(std::move(keyword));
+  }
+  return caps;
+}
+
+std::string format_reply(int code, std::string_view enhanced,
+                         const std::vector<std::string>& lines) {
+  assert(code >= 100 && code <= 599);
+  const std::vector<std::string_view> split = split_lines(lines);
+  std::string out;
+  for (std::size_t i = 0; i < split.size(); ++i) {
+    append_line(out, code, i + 1 == split.size(), enhanced, split[i]);
+  }
+  return out;
+}
+
+std::string format_reply(int code, std::string_view enhanced, std::string_view text) {
+  return format_reply(code, enhanced, std::vector<std::string>{std::string(text)});
+}
+
+}  // namespace tlschan

@@ -1,0 +1,370 @@
+#include "tlschan/server_session.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+
+#include "path_syntax.hpp"
+#include "tlschan/reply.hpp"
+
+namespace tlschan {
+
+namespace {
+
+struct VerbEntry {
+  std::string_view name;
+  int verb;
+  bool gated;  // refused with 530 under a must policy before TLS
+};
+
+}  // namespace
+
+void ServerSession::compact() {
+  if (inbox_pos_ == inbox_.size()) {
+    inbox_.clear();
+    inbox_pos_ = 0;
+  } else if (inbox_pos_ > 4096 && inbox_pos_ * 2 > inbox_.size()) {
+    inbox_.erase(0, inbox_pos_);
+    inbox_pos_ = 0;
+  }
+  if (out_pos_ == out_.size()) {
+    out_.clear();
+    out_pos_ = 0;
+  }
+}
+
+ServerSession::ServerSession(ServerConfig config, Time now)
+    : config_(std::move(config)),
+      channel_(config_.channel),
+      data_(config_.limits.max_message_size),
+      last_activity_(now) {
+  if (config_.mode == ServerMode::tls_port) {
+    if (config_.policy == Policy::no || !config_.tls) {
+      close(CloseReason::tls_port_refused,
+            config_.policy == Policy::no ? "the incoming channel's server policy is no"
+                                         : "TLS is unavailable");
+      return;
+    }
+    tls_.emplace(*config_.tls);
+    phase_ = Phase::handshake;
+    return;
+  }
+  reply(ReplyId::greeting, config_.hostname + " ESMTP tlschan");
+}
+
+void ServerSession::consume(std::size_t n) {
+  out_pos_ = std::min(out_.size(), out_pos_ + n);
+  compact();
+}
+
+std::optional<ServerEvent> ServerSession::next_event() {
+  if (events_.empty()) return std::nullopt;
+  ServerEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+std::optional<Time> ServerSession::deadline() const {
+  if (phase_ == Phase::closed || phase_ == Phase::awaiting_ack) return std::nullopt;
+  return last_activity_ + config_.limits.idle_timeout;
+}
+
+void ServerSession::receive(std::string_view bytes, Time now) {
+  if (phase_ == Phase::closed || bytes.empty()) return;
+  last_activity_ = now;
+  if (tls_) {
+    tls_->feed(bytes);
+    pump_tls();
+  } else {
+    inbox_.append(bytes);
+  }
+  process();
+}
+
+void ServerSession::on_peer_closed(Time) {
+  if (phase_ == Phase::closed) return;
+  close(CloseReason::peer_closed, phase_ == Phase::data ? "closed during DATA; the message was not accepted" : "");
+}
+
+void ServerSession::on_deadline(Time now) {
+  const auto due = deadline();
+  if (!due || now < *due) return;
+  if (phase_ != Phase::handshake) reply(ReplyId::idle_timeout);
+  close(CloseReason::idle_timeout);
+}
+
+void ServerSession::acknowledge(bool stored, Time now) {
+  if (phase_ != Phase::awaiting_ack) return;
+  last_activity_ = now;
+  phase_ = Phase::command;
+  if (stored) {
+    reply(ReplyId::message_queued, "Ok: queued as " + std::to_string(messages_));
+  } else {
+    reply(ReplyId::store_failed);
+  }
+  process();
+}
+
+void ServerSession::send(std::string_view wire) {
+  if (tls_active_) {
+    tls_->write(wire);
+    tls_->take_output(out_);
+  } else {
+    out_.append(wire);
+  }
+}
+
+void ServerSession::reply(ReplyId id, std::string_view detail) {
+  send(render(id, detail));
+  if (counts_as_error(id) && ++errors_ >= config_.limits.max_errors) {
+    send(render(ReplyId::too_many_errors));
+    close(CloseReason::error_limit);
+  }
+}
+
+void ServerSession::close(CloseReason reason, std::string detail) {
+  if (phase_ == Phase::closed) return;
+  if (tls_ && tls_->state() == TlsState::established) {
+    tls_->shutdown();
+    tls_->take_output(out_);
+  }
+  phase_ = Phase::closed;
+  inbox_.clear();
+  inbox_pos_ = 0;
+  events_.emplace_back(Closed{reason, std::move(detail)});
+}
+
+void ServerSession::pump_tls() {
+  std::string plain;
+  const TlsState state = tls_->advance(plain);
+  tls_->take_output(out_);
+  switch (state) {
+    case TlsState::handshaking:
+      return;
+    case TlsState::failed:
+      // Nothing from a connection whose handshake failed is accepted (3.2.2).
+      close(CloseReason::tls_failed, tls_->error());
+      return;
+    case TlsState::established:
+    case TlsState::closed:
+      if (phase_ == Phase::handshake) on_tls_established();
+      inbox_.append(plain);
+      if (state == TlsState::closed) {
+        process();
+        close(CloseReason::peer_closed, "TLS close_notify received");
+      }
+      return;
+  }
+}
+
+void ServerSession::on_tls_established() {
+  tls_active_ = true;
+  phase_ = Phase::command;
+  // RFC 3207 4.2: everything learned before TLS is forgotten.
+  helo_.reset();
+  reset_transaction();
+  lines_.reset();
+  events_.emplace_back(TlsEstablished{tls_->version(), tls_->cipher()});
+  if (config_.switch_target && !switched_) {
+    switched_ = true;
+    events_.emplace_back(ChannelSwitched{channel_, *config_.switch_target});
+    channel_ = *config_.switch_target;
+  }
+  if (config_.mode == ServerMode::tls_port) reply(ReplyId::greeting, config_.hostname + " ESMTP tlschan");
+}
+
+void ServerSession::process() {
+  while ((phase_ == Phase::command || phase_ == Phase::data) && inbox_pos_ < inbox_.size()) {
+    std::string_view in = std::string_view(inbox_).substr(inbox_pos_);
+    const std::size_t before = in.size();
+    if (phase_ == Phase::data) {
+      auto message = data_.next(in);
+      inbox_pos_ += before - in.size();
+      if (message) finish_message(*message);
+    } else {
+      auto line = lines_.next(in);
+      inbox_pos_ += before - in.size();
+      if (line) handle_line(*line);
+    }
+  }
+  compact();
+}
+
+void ServerSession::handle_line(const CommandLine& line) {
+  if (line.error) {
+    reply(*line.error == LineError::too_long ? ReplyId::line_too_long : ReplyId::line_error);
+    return;
+  }
+  static constexpr std::array<VerbEntry, 12> verbs{{
+      {"EHLO", static_cast<int>(Verb::ehlo), false},
+      {"HELO", static_cast<int>(Verb::helo), false},
+      {"MAIL", static_cast<int>(Verb::mail), true},
+      {"RCPT", static_cast<int>(Verb::rcpt), true},
+      {"DATA", static_cast<int>(Verb::data), true},
+      {"RSET", static_cast<int>(Verb::rset), false},
+      {"NOOP", static_cast<int>(Verb::noop), false},
+      {"QUIT", static_cast<int>(Verb::quit), false},
+      {"VRFY", static_cast<int>(Verb::vrfy), true},
+      {"EXPN", static_cast<int>(Verb::expn), true},
+      {"HELP", static_cast<int>(Verb::help), true},
+      {"STARTTLS", static_cast<int>(Verb::starttls), false},
+  }};
+  const std::string_view text = line.text;
+  const auto space = text.find(' ');
+  const std::string_view name = text.substr(0, space);
+  std::string_view args = space == std::string_view::npos ? std::string_view{} : text.substr(space + 1);
+  while (!args.empty() && args.back() == ' ') args.remove_suffix(1);
+
+  const auto entry = std::find_if(verbs.begin(), verbs.end(),
+                                  [&](const VerbEntry& v) { return detail::iequals(v.name, name); });
+  if (entry == verbs.end()) {
+    reply(ReplyId::unknown_command);
+    return;
+  }
+  handle_command(static_cast<Verb>(entry->verb), args);
+}
+
+void ServerSession::handle_command(Verb verb, std::string_view args) {
+  const bool gate = config_.policy == Policy::must && !tls_active_;
+  switch (verb) {
+    case Verb::starttls:
+      handle_starttls(args);
+      return;
+    case Verb::ehlo:
+    case Verb::helo:
+      if (args.empty()) return reply(ReplyId::syntax_error);
+      helo_ = std::string(args);
+      reset_transaction();
+      if (verb == Verb::ehlo) return ehlo_reply();
+      return reply(ReplyId::ehlo_hello, config_.hostname);
+    case Verb::mail:
+      return handle_mail(args);
+    case Verb::rcpt:
+      return handle_rcpt(args);
+    case Verb::data:
+      if (!args.empty()) return reply(ReplyId::syntax_error);
+      if (gate) return reply(ReplyId::must_starttls);
+      if (!mail_from_ || rcpt_to_.empty()) return reply(ReplyId::bad_sequence);
+      phase_ = Phase::data;
+      return reply(ReplyId::start_mail_input);
+    case Verb::rset:
+      if (!args.empty()) return reply(ReplyId::syntax_error);
+      reset_transaction();
+      return reply(ReplyId::ok);
+    case Verb::noop:
+      return reply(ReplyId::ok);
+    case Verb::quit:
+      if (!args.empty()) return reply(ReplyId::syntax_error);
+      reply(ReplyId::bye);
+      return close(CloseReason::quit);
+    case Verb::vrfy:
+      if (args.empty()) return reply(ReplyId::syntax_error);
+      return reply(gate ? ReplyId::must_starttls : ReplyId::cannot_vrfy);
+    case Verb::expn:
+      if (args.empty()) return reply(ReplyId::syntax_error);
+      return reply(gate ? ReplyId::must_starttls : ReplyId::not_implemented);
+    case Verb::help:
+      return reply(gate ? ReplyId::must_starttls : ReplyId::help);
+  }
+}
+
+void ServerSession::handle_starttls(std::string_view args) {
+  // Precedence (3.1): 502 on a no server whatever follows, 501, 554 after TLS, 454, then 220.
+  ReplyId answer = ReplyId::ready_to_start_tls;
+  if (config_.policy == Policy::no) {
+    answer = ReplyId::not_implemented;
+  } else if (!args.empty()) {
+    answer = ReplyId::syntax_starttls;
+  } else if (tls_active_) {
+    answer = ReplyId::tls_already_active;
+  } else if (!config_.tls) {
+    answer = ReplyId::tls_unavailable;
+  }
+  purge_after_starttls();
+  reply(answer);
+  if (answer == ReplyId::ready_to_start_tls && phase_ != Phase::closed) {
+    tls_.emplace(*config_.tls);
+    phase_ = Phase::handshake;
+  }
+}
+
+void ServerSession::purge_after_starttls() {
+  // CVE-2011-0411: whatever was pipelined after STARTTLS is thrown away unread, whatever the reply.
+  const std::size_t discarded = (inbox_.size() - inbox_pos_) + lines_.pending();
+  inbox_.clear();
+  inbox_pos_ = 0;
+  lines_.reset();
+  events_.emplace_back(PlaintextDiscarded{discarded});
+}
+
+void ServerSession::handle_mail(std::string_view args) {
+  detail::MailArgs parsed;
+  if (const auto err = detail::parse_mail_args(args, parsed)) {
+    return reply(*err == detail::ArgError::syntax ? ReplyId::syntax_error : ReplyId::bad_parameter);
+  }
+  if (config_.policy == Policy::must && !tls_active_) return reply(ReplyId::must_starttls);
+  if (!helo_ || mail_from_) return reply(ReplyId::bad_sequence);
+  if (parsed.size && *parsed.size > config_.limits.max_message_size) return reply(ReplyId::message_too_big);
+  mail_from_ = std::move(parsed.path);
+  reply(ReplyId::sender_ok);
+}
+
+void ServerSession::handle_rcpt(std::string_view args) {
+  detail::RcptArgs parsed;
+  if (const auto err = detail::parse_rcpt_args(args, parsed)) {
+    return reply(*err == detail::ArgError::syntax ? ReplyId::syntax_error : ReplyId::bad_parameter);
+  }
+  if (config_.policy == Policy::must && !tls_active_) return reply(ReplyId::must_starttls);
+  if (!mail_from_) return reply(ReplyId::bad_sequence);
+  if (rcpt_to_.size() >= config_.limits.max_recipients) return reply(ReplyId::too_many_recipients);
+  rcpt_to_.push_back(std::move(parsed.path));
+  reply(ReplyId::recipient_ok);
+}
+
+void ServerSession::finish_message(const DataResult& result) {
+  phase_ = Phase::command;
+  if (result.malformed()) {
+    reset_transaction();
+    return reply(ReplyId::message_malformed);
+  }
+  if (result.over_size) {
+    reset_transaction();
+    return reply(ReplyId::message_too_big);
+  }
+  MessageAccepted m;
+  m.id = ++messages_;
+  m.envelope = Envelope{std::move(*mail_from_), std::move(rcpt_to_)};
+  m.data = result.body;
+  m.channel = channel_;
+  m.tls = tls_active_;
+  if (tls_active_) {
+    m.tls_version = tls_->version();
+    m.cipher = tls_->cipher();
+  }
+  events_.emplace_back(std::move(m));
+  reset_transaction();
+  if (config_.acknowledge_messages) {
+    phase_ = Phase::awaiting_ack;
+    return;
+  }
+  reply(ReplyId::message_queued, "Ok: queued as " + std::to_string(messages_));
+}
+
+void ServerSession::ehlo_reply() {
+  std::vector<std::string> lines;
+  lines.push_back(config_.hostname);
+  lines.push_back("PIPELINING");
+  lines.push_back("SIZE " + std::to_string(config_.limits.max_message_size));
+  lines.push_back("8BITMIME");
+  lines.push_back("ENHANCEDSTATUSCODES");
+  // Listed under may and must before TLS even when TLS is unavailable (3.3).
+  if (config_.policy != Policy::no && !tls_active_) lines.push_back("STARTTLS");
+  send(format_reply(reply_spec(ReplyId::ehlo_hello).code, "", lines));
+}
+
+void ServerSession::reset_transaction() {
+  mail_from_.reset();
+  rcpt_to_.clear();
+}
+
+}  // namespace tlschan
