@@ -1,6 +1,7 @@
 // tlschan: simulation and fuzzing harness for the TLS semantics of SMTP channels.
 #include <CLI/CLI.hpp>
 
+#include "matrix_command.hpp"
 #include "pairs_command.hpp"
 
 int main(int argc, char** argv) {
@@ -9,6 +10,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tlschan 0.1.0");
   int exit_code = 0;
   tlschan::cli::add_pairs_command(app, exit_code);
+  tlschan::cli::add_matrix_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,204 @@
+#include "tlschan/matrix/outcome_matrix.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <sstream>
+
+#include "tlschan/oracle/outcome_oracle.hpp"
+
+namespace tlschan::matrix {
+
+namespace {
+
+struct Column {
+  Policy server;
+  sim::Health health;
+};
+
+constexpr Column columns[] = {
+    {Policy::no, sim::Health::ok},           {Policy::may, sim::Health::ok},
+    {Policy::may, sim::Health::unavailable}, {Policy::may, sim::Health::broken},
+    {Policy::must, sim::Health::ok},         {Policy::must, sim::Health::unavailable},
+    {Policy::must, sim::Health::broken},
+};
+
+constexpr Policy policies[] = {Policy::no, Policy::may, Policy::must};
+
+// The engine's words mapped onto the oracle's, one by one.
+oracle::Pol pol(Policy p) {
+  return p == Policy::no ? oracle::Pol::no : p == Policy::may ? oracle::Pol::may : oracle::Pol::must;
+}
+oracle::Health health(sim::Health h) {
+  return h == sim::Health::ok ? oracle::Health::ok
+         : h == sim::Health::unavailable ? oracle::Health::unavailable
+                                         : oracle::Health::broken;
+}
+oracle::Adversary adversary(sim::MeddlerKind k) {
+  switch (k) {
+    case sim::MeddlerKind::none: return oracle::Adversary::none;
+    case sim::MeddlerKind::strip: return oracle::Adversary::strip;
+    case sim::MeddlerKind::refuse: return oracle::Adversary::refuse;
+    case sim::MeddlerKind::tamper: return oracle::Adversary::tamper;
+    case sim::MeddlerKind::inject_command: return oracle::Adversary::inject_command;
+    case sim::MeddlerKind::inject_response: return oracle::Adversary::inject_response;
+  }
+  return oracle::Adversary::none;
+}
+
+std::uint64_t mix(std::uint64_t seed, std::uint64_t n) {
+  std::uint64_t s = seed ^ (n * 0x9e3779b97f4a7c15ULL);
+  return sim::splitmix64(s);
+}
+
+}  // namespace
+
+bool MatrixResult::all_agree() const {
+  for (const auto& c : cells) {
+    if (!c.agrees) return false;
+  }
+  for (const auto& e : extra) {
+    if (!e.agrees) return false;
+  }
+  return true;
+}
+
+sim::Scenario cell_scenario(Policy client, Policy server, sim::Health health, sim::MeddlerKind meddler) {
+  sim::Scenario s;
+  s.name = std::string("cell client=") + to_string(client) + " server=" + to_string(server) + " health=" +
+           sim::to_string(health) + " meddler=" + sim::to_string(meddler);
+  s.client.policy = client;
+  s.server.policy = server;
+  s.server.health = health;
+  s.network.meddler = meddler;
+  return s;
+}
+
+MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
+                        const std::function<void(std::size_t, std::size_t)>& progress) {
+  MatrixResult m;
+  const std::size_t total = std::size(policies) * std::size(columns) * std::size(sim::all_meddlers) + 6;
+  std::uint64_t n = 0;
+  auto tick = [&] {
+    if (progress) progress(m.cells.size() + m.extra.size(), total);
+  };
+  for (const Policy client : policies) {
+    for (const Column& col : columns) {
+      for (const sim::MeddlerKind meddler : sim::all_meddlers) {
+        const sim::Scenario sc = cell_scenario(client, col.server, col.health, meddler);
+        CellResult c;
+        c.client = client;
+        c.server = col.server;
+        c.health = col.health;
+        c.meddler = meddler;
+        c.seed = mix(seed, n++);
+        const sim::RunResult r = simulator.run(sc, c.seed);
+        c.outcome = sim::outcome_word(r.messages.front());
+        c.expected = oracle::word(oracle::expected({pol(client), pol(col.server), health(col.health), adversary(meddler)}));
+        c.violations = r.violations;
+        c.agrees = c.outcome == c.expected && r.violations.empty();
+        m.cells.push_back(std::move(c));
+        tick();
+      }
+    }
+  }
+  // The TLS port: the handshake first, no plaintext, no fallback.
+  for (const Column& col : {columns[0], columns[1], columns[2], columns[3]}) {
+    sim::Scenario sc = cell_scenario(Policy::must, col.server, col.health, sim::MeddlerKind::none);
+    sc.server.tls_port = true;
+    sc.client.implicit_tls = true;
+    ExtraResult e;
+    e.name = std::string("tls-port client=must server=") + to_string(col.server) +
+             (col.server == Policy::no ? "" : std::string(" health=") + sim::to_string(col.health));
+    e.seed = mix(seed, n++);
+    const sim::RunResult r = simulator.run(sc, e.seed);
+    e.outcome = sim::outcome_word(r.messages.front());
+    e.expected = oracle::word(oracle::expected_tls_port(oracle::Pol::must, pol(col.server), health(col.health)));
+    e.agrees = e.outcome == e.expected && r.violations.empty();
+    m.extra.push_back(std::move(e));
+    tick();
+  }
+  // tlsswitchchannel: the source channel is the target after TLS, the incoming channel without it.
+  for (const Policy client : {Policy::must, Policy::no}) {
+    sim::Scenario sc = cell_scenario(client, Policy::may, sim::Health::ok, sim::MeddlerKind::none);
+    sc.server.switch_target = "tcp_tls";
+    ExtraResult e;
+    e.name = std::string("tlsswitchchannel tcp_local->tcp_tls client=") + to_string(client);
+    e.seed = mix(seed, n++);
+    const sim::RunResult r = simulator.run(sc, e.seed);
+    const auto& msg = r.messages.front();
+    e.outcome = sim::outcome_word(msg) + " channel=" + msg.channel;
+    const oracle::Outcome want = oracle::expected({pol(client), oracle::Pol::may, oracle::Health::ok, oracle::Adversary::none});
+    e.expected = std::string(oracle::word(want)) + " channel=" + oracle::expected_source_channel(want, "tcp_local", "tcp_tls");
+    e.agrees = e.outcome == e.expected && r.violations.empty();
+    m.extra.push_back(std::move(e));
+    tick();
+  }
+  return m;
+}
+
+std::string to_json(const MatrixResult& m) {
+  nlohmann::json j;
+  j["cells"] = nlohmann::json::array();
+  for (const auto& c : m.cells) {
+    j["cells"].push_back({{"client", to_string(c.client)},
+                          {"server", to_string(c.server)},
+                          {"health", sim::to_string(c.health)},
+                          {"meddler", sim::to_string(c.meddler)},
+                          {"outcome", c.outcome},
+                          {"expected", c.expected},
+                          {"agrees", c.agrees},
+                          {"seed", c.seed}});
+  }
+  j["extra"] = nlohmann::json::array();
+  for (const auto& e : m.extra) {
+    j["extra"].push_back({{"name", e.name}, {"outcome", e.outcome}, {"expected", e.expected}, {"agrees", e.agrees}, {"seed", e.seed}});
+  }
+  return j.dump(2) + "\n";
+}
+
+std::string to_table(const MatrixResult& m) {
+  std::ostringstream o;
+  auto cell_text = [](const CellResult& c) {
+    std::string s = c.outcome;
+    if (!c.agrees) s = "!" + s + " (want " + c.expected + ")";
+    return s;
+  };
+  constexpr int w = 17;
+  for (const sim::MeddlerKind meddler : sim::all_meddlers) {
+    o << "meddler: " << sim::to_string(meddler) << "\n";
+    o << std::left << std::setw(8) << "client";
+    for (const Column& col : columns) {
+      std::string head = to_string(col.server);
+      if (col.server != Policy::no) head += std::string("/") + sim::to_string(col.health);
+      o << std::setw(w) << head;
+    }
+    o << "\n";
+    for (const Policy client : policies) {
+      o << std::setw(8) << to_string(client);
+      for (const Column& col : columns) {
+        for (const auto& c : m.cells) {
+          if (c.client == client && c.server == col.server && c.health == col.health && c.meddler == meddler) {
+            o << std::setw(w) << cell_text(c);
+          }
+        }
+      }
+      o << "\n";
+    }
+    o << "\n";
+  }
+  for (const auto& e : m.extra) {
+    o << (e.agrees ? "ok    " : "FAIL  ") << e.name << ": " << e.outcome;
+    if (!e.agrees) o << " (want " << e.expected << ")";
+    o << "\n";
+  }
+  std::size_t agree = 0;
+  for (const auto& c : m.cells) agree += c.agrees ? 1 : 0;
+  o << "\n" << agree << "/" << m.cells.size() << " cells agree with the oracle";
+  std::size_t extra_ok = 0;
+  for (const auto& e : m.extra) extra_ok += e.agrees ? 1 : 0;
+  o << ", " << extra_ok << "/" << m.extra.size() << " extra rows\n";
+  return o.str();
+}
+
+}  // namespace tlschan::matrix

@@ -1,0 +1,64 @@
+// A network adversary on one connection (semantics.md section 5). It sees both byte streams in
+// order, follows the SMTP plaintext line by line until TLS starts, and then sees only TLS records.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tlschan/sim/prng.hpp"
+
+namespace tlschan::sim {
+
+enum class MeddlerKind { none, strip, refuse, tamper, inject_command, inject_response };
+
+const char* to_string(MeddlerKind k);  // "none", "strip", ..., "inject-command", "inject-response"
+std::optional<MeddlerKind> parse_meddler(std::string_view name);
+inline constexpr MeddlerKind all_meddlers[] = {MeddlerKind::none,   MeddlerKind::strip,
+                                               MeddlerKind::refuse, MeddlerKind::tamper,
+                                               MeddlerKind::inject_command, MeddlerKind::inject_response};
+
+// What the meddler lets through, and what it answers the sender itself.
+struct MeddlerOutput {
+  std::string forward;
+  bool atomic = false;  // forward arrives as one segment (injected bytes ride with their line)
+  std::string answer;   // bytes sent back to the sender, as if from the peer
+};
+
+class Meddler {
+ public:
+  Meddler(MeddlerKind kind, Prng prng, bool tls_from_start);
+
+  MeddlerOutput client_to_server(std::string_view bytes);
+  MeddlerOutput server_to_client(std::string_view bytes);
+  // The sender closed: whatever partial line was held goes through.
+  std::string flush_client();
+  std::string flush_server();
+
+  MeddlerKind kind() const { return kind_; }
+  bool acted() const { return acted_; }  // it changed something on this connection
+
+ private:
+  void client_line(std::string_view line, MeddlerOutput& out);
+  void server_line(std::string_view line, MeddlerOutput& out);
+  void tamper_records(std::string& bytes);
+
+  MeddlerKind kind_;
+  Prng prng_;
+  bool tls_ = false;             // both directions carry TLS from here on
+  bool starttls_pending_ = false;
+  bool client_in_data_ = false;
+  bool tampered_ = false;
+  bool acted_ = false;
+  std::string client_partial_;
+  std::string server_partial_;
+  // TLS record framing of the server's stream, for tamper.
+  std::string record_header_;
+  std::size_t payload_left_ = 0;
+  std::size_t payload_pos_ = 0;
+  std::size_t flip_at_ = 0;
+  bool flipping_record_ = false;
+};
+
+}  // namespace tlschan::sim

@@ -1,0 +1,78 @@
+// What one simulation runs: a server, a client with its queue of messages, the network between
+// them (latency, segmentation, a meddler, faults) and the retry schedule.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tlschan/policy.hpp"
+#include "tlschan/sim/meddler.hpp"
+#include "tlschan/time.hpp"
+
+namespace tlschan::sim {
+
+enum class Health { ok, unavailable, broken };
+const char* to_string(Health h);
+std::optional<Health> parse_health(std::string_view name);
+
+struct ServerSpec {
+  std::string name = "mx.tlschan.test";
+  std::string channel = "tcp_local";          // the incoming channel
+  Policy policy = Policy::may;                // its server policy
+  std::optional<std::string> switch_target;   // its tlsswitchchannel
+  Health health = Health::ok;
+  bool tls_port = false;                      // implicit TLS (the dispatcher's TLS_PORT)
+};
+
+struct ClientSpec {
+  std::string name = "client.tlschan.test";
+  std::string channel = "tcp_remote";         // the outgoing channel
+  Policy policy = Policy::may;                // its client policy
+  bool implicit_tls = false;                  // connect to the TLS port
+};
+
+struct MessageSpec {
+  std::string from = "alice@client.tlschan.test";
+  std::vector<std::string> to{"bob@mx.tlschan.test"};
+  std::string body = "Subject: simulated\r\n\r\nHello.\r\n";
+};
+
+enum class FaultKind { reset, stall, truncate };
+const char* to_string(FaultKind k);
+std::optional<FaultKind> parse_fault(std::string_view name);
+
+struct FaultSpec {
+  FaultKind kind = FaultKind::reset;
+  bool client_to_server = true;  // the direction whose byte count triggers it
+  std::uint64_t after_bytes = 0; // fires once this many bytes went that way
+  int connection = 1;            // which connection of the run (1 = the first)
+};
+
+struct NetworkSpec {
+  Duration latency_min = milliseconds(1);
+  Duration latency_max = milliseconds(20);
+  std::size_t segment_min = 1;     // segment sizes drawn in [min, max]; 0 and 0: as sent
+  std::size_t segment_max = 1460;
+  MeddlerKind meddler = MeddlerKind::none;
+};
+
+struct RetrySpec {
+  std::vector<Duration> backoff;  // delays before the 2nd, 3rd, ... attempt; empty: one attempt
+  Duration lifetime = std::chrono::hours(24 * 5);  // a message still deferred past it bounces
+};
+
+struct Scenario {
+  std::string name = "scenario";
+  ServerSpec server;
+  ClientSpec client;
+  std::vector<MessageSpec> messages{MessageSpec{}};
+  NetworkSpec network;
+  std::vector<FaultSpec> faults;
+  RetrySpec retry;
+  std::optional<std::string> expect;  // the outcome every message must reach, in the matrix vocabulary
+};
+
+}  // namespace tlschan::sim

@@ -1,0 +1,590 @@
+#include "tlschan/sim/simulation.hpp"
+
+#include <openssl/evp.h>
+
+#include <cassert>
+#include <cctype>
+#include <cstdio>
+#include <memory>
+
+#include "embedded_certs.hpp"
+#include "tlschan/server_session.hpp"
+#include "tlschan/sim/deterministic_tls.hpp"
+#include "tlschan/sim/event_loop.hpp"
+
+namespace tlschan::sim {
+
+namespace {
+
+constexpr std::uint64_t max_events = 5'000'000;
+
+std::string escape(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() + 8);
+  for (const char c : bytes) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (u < 0x20 || u >= 0x7f) {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string digest(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  char buf[3];
+  for (unsigned int i = 0; i < 8; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", md[i]);
+    hex += buf;
+  }
+  return hex;
+}
+
+std::string stamp(Time t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%10lldms", static_cast<long long>(t.count()));
+  return buf;
+}
+
+bool contains_mail_command(std::string_view bytes) {
+  // Upper-cases a window and looks for the envelope commands a must client never sends in clear.
+  std::string up(bytes);
+  for (char& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return up.find("MAIL FROM") != std::string::npos || up.find("RCPT TO") != std::string::npos;
+}
+
+// The header line by which the simulator recognizes a message at the server.
+std::string message_tag(std::size_t index) { return "X-Tlschan-Message: " + std::to_string(index) + "\r\n"; }
+
+std::optional<std::size_t> read_message_tag(std::string_view data) {
+  constexpr std::string_view key = "X-Tlschan-Message: ";
+  const auto at = data.find(key);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::size_t v = 0, i = at + key.size();
+  bool any = false;
+  while (i < data.size() && data[i] >= '0' && data[i] <= '9') {
+    v = v * 10 + static_cast<std::size_t>(data[i++] - '0');
+    any = true;
+  }
+  return any ? std::optional<std::size_t>(v) : std::nullopt;
+}
+
+class Run;
+
+struct Pipe {
+  Duration latency{};
+  Time last_arrival{};
+  std::uint64_t sent = 0;
+  bool fin_sent = false;
+  bool stalled = false;
+  bool tls = false;  // the transcript shows this direction's bytes as TLS
+};
+
+struct Connection {
+  int id = 0;
+  std::size_t message = 0;
+  ClientSession* client = nullptr;
+  std::optional<ServerSession> server;
+  Pipe c2s, s2c;
+  std::unique_ptr<Meddler> meddler;
+  bool client_gone = false;  // the client's side of the socket is closed
+  bool server_gone = false;
+  bool ended = false;
+  std::uint64_t client_timer = 0;  // generation of the armed timer
+  std::uint64_t server_timer = 0;
+  bool starttls_seen = false;  // transcript: the client's STARTTLS went by
+};
+
+struct MessageState {
+  MessageSpec spec;
+  std::optional<ClientSession> client;
+  MessageResult result;
+  Time queued{};
+  bool finished = false;
+};
+
+class Run {
+ public:
+  Run(const Simulator& sim, const Scenario& sc, std::uint64_t seed, std::string* transcript)
+      : sim_(sim), sc_(sc), seed_(seed), out_(transcript), net_(Prng::derive(seed, "network")),
+        meddle_(Prng::derive(seed, "meddler")) {}
+
+  RunResult go() {
+    seed_deterministic_rand(seed_);
+    RunResult r;
+    r.seed = seed_;
+    messages_.resize(sc_.messages.size());
+    for (std::size_t i = 0; i < sc_.messages.size(); ++i) {
+      messages_[i].spec = sc_.messages[i];
+      messages_[i].spec.body = message_tag(i + 1) + messages_[i].spec.body;
+      loop_.at(Time{}, [this, i] { start_attempt(i); });
+    }
+    r.completed = loop_.run(max_events);
+    if (!r.completed) violation("the run did not end within " + std::to_string(max_events) + " events");
+    for (std::size_t i = 0; i < messages_.size(); ++i) {
+      MessageState& m = messages_[i];
+      if (!m.finished) violation("message " + std::to_string(i + 1) + " never reached an outcome (lost)");
+      check_invariants(i, m);
+      log("outcome msg" + std::to_string(i + 1) + " " + outcome_word(m.result) + " attempts=" +
+          std::to_string(m.result.attempts) + " deliveries=" + std::to_string(m.result.deliveries) +
+          (m.result.rfc1047_window ? " rfc1047-window" : "") + (m.result.fallback ? " tls-fallback" : "") +
+          (m.result.channel.empty() ? "" : " channel=" + m.result.channel));
+      r.messages.push_back(m.result);
+    }
+    for (const auto& v : violations_) log("violation " + v);
+    r.violations = violations_;
+    r.end = loop_.now();
+    r.events = loop_.events_run();
+    return r;
+  }
+
+ private:
+  void log(const std::string& line) {
+    if (!out_) return;
+    *out_ += stamp(loop_.now());
+    *out_ += ' ';
+    *out_ += line;
+    *out_ += '\n';
+  }
+  void log_conn(const Connection& c, const std::string& line) {
+    if (out_) log("c" + std::to_string(c.id) + " " + line);
+  }
+  void violation(std::string v) { violations_.push_back(std::move(v)); }
+
+  void start_attempt(std::size_t i) {
+    MessageState& m = messages_[i];
+    ClientConfig cc;
+    cc.helo_name = sc_.client.name;
+    cc.policy = sc_.client.policy;
+    cc.tls = sim_.client_tls();
+    cc.mode = sc_.client.implicit_tls ? ClientMode::implicit_tls : ClientMode::starttls;
+    auto client = ClientSession::create(cc, OutgoingMessage{{m.spec.from, m.spec.to}, m.spec.body}, loop_.now());
+    ++m.result.attempts;
+    if (!client) {
+      violation("message " + std::to_string(i + 1) + ": " + client.error().message);
+      m.result.disposition = Disposition::deferred;
+      m.finished = true;
+      return;
+    }
+    m.client.emplace(std::move(*client));
+    log("msg" + std::to_string(i + 1) + " attempt " + std::to_string(m.result.attempts));
+    open_connection(i);
+  }
+
+  void open_connection(std::size_t i) {
+    auto c = std::make_unique<Connection>();
+    c->id = ++connections_;
+    c->message = i;
+    c->client = &*messages_[i].client;
+    c->c2s.latency = Duration(static_cast<std::int64_t>(
+        net_.between(static_cast<std::uint64_t>(sc_.network.latency_min.count()),
+                     static_cast<std::uint64_t>(std::max(sc_.network.latency_min, sc_.network.latency_max).count()))));
+    c->s2c.latency = c->c2s.latency;
+    const bool tls_port = sc_.server.tls_port;
+    c->c2s.tls = c->s2c.tls = tls_port;
+    c->meddler = std::make_unique<Meddler>(sc_.network.meddler, Prng(meddle_.next()), tls_port);
+    ServerConfig scfg;
+    scfg.hostname = sc_.server.name;
+    scfg.channel = sc_.server.channel;
+    scfg.policy = sc_.server.policy;
+    scfg.switch_target = sc_.server.switch_target;
+    if (sc_.server.health != Health::unavailable) scfg.tls = sim_.server_tls(sc_.server.health);
+    scfg.mode = tls_port ? ServerMode::tls_port : ServerMode::regular_port;
+    log_conn(*c, "open msg" + std::to_string(i + 1) + " " + sc_.client.name + " -> " + sc_.server.name +
+                     (tls_port ? " tls-port" : " port") + " latency=" + std::to_string(c->c2s.latency.count()) + "ms");
+    c->server.emplace(std::move(scfg), loop_.now());
+    Connection* raw = c.get();
+    conns_.push_back(std::move(c));
+    pump_server(*raw);
+    pump_client(*raw);
+  }
+
+  // ---- moving bytes ------------------------------------------------------------------------
+
+  const FaultSpec* fault_for(const Connection& c, bool c2s) const {
+    for (const auto& f : sc_.faults) {
+      if (f.connection == c.id && f.client_to_server == c2s) return &f;
+    }
+    return nullptr;
+  }
+
+  void send(Connection& c, bool c2s, std::string bytes, bool atomic) {
+    Pipe& p = c2s ? c.c2s : c.s2c;
+    if (p.fin_sent || p.stalled || bytes.empty()) return;
+    if (const FaultSpec* f = fault_for(c, c2s); f && p.sent + bytes.size() > f->after_bytes) {
+      const std::size_t keep = f->after_bytes > p.sent ? static_cast<std::size_t>(f->after_bytes - p.sent) : 0;
+      bytes.resize(keep);
+      p.sent += keep;
+      segment(c, c2s, std::move(bytes), atomic);
+      switch (f->kind) {
+        case FaultKind::stall:
+          p.stalled = true;
+          log_conn(c, std::string("fault stall ") + (c2s ? "c>s" : "s>c") + " after " + std::to_string(f->after_bytes) + " bytes");
+          return;
+        case FaultKind::truncate:
+          log_conn(c, std::string("fault truncate ") + (c2s ? "c>s" : "s>c") + " after " + std::to_string(f->after_bytes) + " bytes");
+          send_fin(c, true);
+          send_fin(c, false);
+          return;
+        case FaultKind::reset:
+          log_conn(c, std::string("fault reset ") + (c2s ? "c>s" : "s>c") + " after " + std::to_string(f->after_bytes) + " bytes");
+          reset(c);
+          return;
+      }
+    }
+    p.sent += bytes.size();
+    segment(c, c2s, std::move(bytes), atomic);
+  }
+
+  void segment(Connection& c, bool c2s, std::string bytes, bool atomic) {
+    const std::size_t lo = sc_.network.segment_min, hi = std::max(sc_.network.segment_min, sc_.network.segment_max);
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+      std::size_t n = bytes.size() - at;
+      if (!atomic && hi > 0) n = std::min<std::size_t>(n, net_.between(std::max<std::size_t>(lo, 1), hi));
+      deliver_later(c, c2s, bytes.substr(at, n));
+      at += n;
+    }
+  }
+
+  Time arrival(Pipe& p) {
+    const Time t = std::max(loop_.now() + p.latency, p.last_arrival);
+    p.last_arrival = t;
+    return t;
+  }
+
+  void deliver_later(Connection& c, bool c2s, std::string seg) {
+    Pipe& p = c2s ? c.c2s : c.s2c;
+    loop_.at(arrival(p), [this, &c, c2s, seg = std::move(seg)] { deliver(c, c2s, seg); });
+  }
+
+  void deliver(Connection& c, bool c2s, const std::string& seg) {
+    if (c2s ? c.server_gone : c.client_gone) return;
+    if (out_) transcript_bytes(c, c2s, seg);
+    if (c2s) {
+      c.server->receive(seg, loop_.now());
+      pump_server(c);
+    } else {
+      c.client->receive(seg, loop_.now());
+      pump_client(c);
+    }
+  }
+
+  void transcript_bytes(Connection& c, bool c2s, std::string_view seg) {
+    Pipe& p = c2s ? c.c2s : c.s2c;
+    const char* dir = c2s ? "c>s " : "s>c ";
+    if (p.tls) {
+      log_conn(c, std::string(dir) + "tls " + std::to_string(seg.size()) + " bytes sha256:" + digest(seg));
+      return;
+    }
+    log_conn(c, std::string(dir) + escape(seg));
+    // From what went by, tell when each direction turns to TLS (the lines are complete by then:
+    // the client waits for the 220 before its handshake).
+    if (c2s && seg.find("STARTTLS\r\n") != std::string_view::npos) c.starttls_seen = true;
+    if (!c2s && c.starttls_seen && seg.rfind("220 ", 0) == 0) {
+      c.s2c.tls = true;
+      c.c2s.tls = true;
+    } else if (!c2s && c.starttls_seen) {
+      c.starttls_seen = false;
+    }
+  }
+
+  void send_fin(Connection& c, bool c2s) {
+    Pipe& p = c2s ? c.c2s : c.s2c;
+    if (p.fin_sent) return;
+    p.fin_sent = true;
+    if (p.stalled) return;
+    loop_.at(arrival(p), [this, &c, c2s] {
+      if (c2s) {
+        if (c.server_gone) return;
+        log_conn(c, "c>s close");
+        c.server->on_peer_closed(loop_.now());
+        pump_server(c);
+      } else {
+        if (c.client_gone) return;
+        log_conn(c, "s>c close");
+        c.client->on_peer_closed(loop_.now());
+        pump_client(c);
+      }
+    });
+  }
+
+  void reset(Connection& c) {
+    c.c2s.fin_sent = c.s2c.fin_sent = true;
+    loop_.after(c.c2s.latency, [this, &c] {
+      if (!c.server_gone) {
+        c.server->on_peer_closed(loop_.now());
+        pump_server(c);
+      }
+      if (!c.client_gone) {
+        c.client->on_peer_closed(loop_.now(), /*reset=*/true);
+        pump_client(c);
+      }
+    });
+  }
+
+  // ---- driving the sessions --------------------------------------------------------------------
+
+  void pump_client(Connection& c) {
+    if (c.client_gone) return;
+    ClientSession& s = *c.client;
+    if (!s.output().empty()) {
+      std::string bytes(s.output());
+      s.consume(bytes.size());
+      if (sc_.client.policy == Policy::must && !c.c2s.tls && contains_mail_command(bytes)) {
+        violation("c" + std::to_string(c.id) + ": a must client sent MAIL or RCPT in plaintext");
+      }
+      MeddlerOutput m = c.meddler->client_to_server(bytes);
+      if (!m.answer.empty()) loop_.after(c.s2c.latency, [this, &c, a = std::move(m.answer)] {
+          if (!c.client_gone) deliver(c, false, a);
+        });
+      send(c, true, std::move(m.forward), m.atomic);
+    }
+    while (auto e = s.next_event()) client_event(c, *e);
+    if (s.connection_finished()) {
+      c.client_gone = true;
+      send(c, true, c.meddler->flush_client(), false);
+      send_fin(c, true);
+      maybe_end(c);
+      return;
+    }
+    arm_timer(c, true);
+  }
+
+  void pump_server(Connection& c) {
+    if (c.server_gone) return;
+    ServerSession& s = *c.server;
+    if (!s.output().empty()) {
+      std::string bytes(s.output());
+      s.consume(bytes.size());
+      MeddlerOutput m = c.meddler->server_to_client(bytes);
+      send(c, false, std::move(m.forward), m.atomic);
+    }
+    while (auto e = s.next_event()) server_event(c, *e);
+    if (s.finished()) {
+      c.server_gone = true;
+      send(c, false, c.meddler->flush_server(), false);
+      send_fin(c, false);
+      maybe_end(c);
+      return;
+    }
+    arm_timer(c, false);
+  }
+
+  void arm_timer(Connection& c, bool client) {
+    const std::optional<Time> due = client ? c.client->deadline() : c.server->deadline();
+    std::uint64_t& gen = client ? c.client_timer : c.server_timer;
+    const std::uint64_t mine = ++gen;
+    if (!due) return;
+    loop_.at(*due, [this, &c, client, mine] {
+      if (client) {
+        if (c.client_gone || c.client_timer != mine) return;
+        c.client->on_deadline(loop_.now());
+        pump_client(c);
+      } else {
+        if (c.server_gone || c.server_timer != mine) return;
+        c.server->on_deadline(loop_.now());
+        pump_server(c);
+      }
+    });
+  }
+
+  void client_event(Connection& c, const ClientEvent& e) {
+    MessageState& m = messages_[c.message];
+    if (const auto* t = std::get_if<TlsEstablished>(&e)) {
+      log_conn(c, "client tls-established " + t->version + " " + t->cipher);
+    } else if (const auto* d = std::get_if<PlaintextDiscarded>(&e)) {
+      log_conn(c, "client plaintext-discarded " + std::to_string(d->bytes));
+    } else if (const auto* f = std::get_if<TlsFallback>(&e)) {
+      m.result.fallback = true;
+      log_conn(c, "client tls-fallback " + f->reason);
+    } else if (const auto* cl = std::get_if<Closed>(&e)) {
+      log_conn(c, std::string("client closed ") + to_string(cl->reason) + (cl->detail.empty() ? "" : ": " + cl->detail));
+      if (cl->detail.find("RFC 1047") != std::string::npos) m.result.rfc1047_window = true;
+    }
+  }
+
+  void server_event(Connection& c, const ServerEvent& e) {
+    if (const auto* a = std::get_if<MessageAccepted>(&e)) {
+      log_conn(c, "server message-accepted channel=" + a->channel + (a->tls ? " tls" : " plain") +
+                      " from=<" + a->envelope.mail_from + "> rcpts=" + std::to_string(a->envelope.rcpt_to.size()));
+      if (sc_.server.policy == Policy::must && !a->tls) {
+        violation("c" + std::to_string(c.id) + ": a must server accepted a message without TLS");
+      }
+      const auto idx = read_message_tag(a->data);
+      if (!idx || *idx == 0 || *idx > messages_.size()) {
+        violation("c" + std::to_string(c.id) + ": the server accepted a message no client sent");
+        return;
+      }
+      MessageResult& r = messages_[*idx - 1].result;
+      ++r.deliveries;
+      r.channel = a->channel;
+    } else if (const auto* t = std::get_if<TlsEstablished>(&e)) {
+      log_conn(c, "server tls-established " + t->version + " " + t->cipher);
+    } else if (const auto* d = std::get_if<PlaintextDiscarded>(&e)) {
+      log_conn(c, "server plaintext-discarded " + std::to_string(d->bytes));
+    } else if (const auto* s = std::get_if<ChannelSwitched>(&e)) {
+      log_conn(c, "server channel-switched " + s->from + " -> " + s->to);
+    } else if (const auto* cl = std::get_if<Closed>(&e)) {
+      log_conn(c, std::string("server closed ") + to_string(cl->reason) + (cl->detail.empty() ? "" : ": " + cl->detail));
+    }
+  }
+
+  void maybe_end(Connection& c) {
+    if (c.ended || !c.client_gone || !c.server_gone) return;
+    // The client alone decides when its attempt is over; the server's close just has to arrive.
+    c.ended = true;
+    MessageState& m = messages_[c.message];
+    ClientSession& client = *m.client;
+    if (client.wants_reconnect()) {
+      loop_.at(loop_.now(), [this, i = c.message] {
+        messages_[i].client->reconnected(loop_.now());
+        open_connection(i);
+      });
+      return;
+    }
+    loop_.at(loop_.now(), [this, i = c.message] { finish_attempt(i); });
+  }
+
+  void finish_attempt(std::size_t i) {
+    MessageState& m = messages_[i];
+    ClientSession& client = *m.client;
+    m.result.recipients = client.outcomes();
+    m.result.disposition = client.message_disposition();
+    m.result.tls = m.result.disposition == Disposition::delivered;
+    for (const auto& o : m.result.recipients) {
+      if (o.disposition == Disposition::delivered && !o.tls) m.result.tls = false;
+    }
+    log("msg" + std::to_string(i + 1) + " attempt " + std::to_string(m.result.attempts) + " " +
+        to_string(m.result.disposition) + (m.result.recipients.empty() ? "" : ": " + m.result.recipients.front().reason));
+    if (m.result.disposition != Disposition::deferred) {
+      m.finished = true;
+      return;
+    }
+    const std::size_t retry = static_cast<std::size_t>(m.result.attempts) - 1;
+    if (retry < sc_.retry.backoff.size()) {
+      loop_.after(sc_.retry.backoff[retry], [this, i] { start_attempt(i); });
+      return;
+    }
+    if (!sc_.retry.backoff.empty() && loop_.now() - m.queued >= sc_.retry.lifetime) {
+      // The queue lifetime ran out: the deferred recipients bounce.
+      for (auto& o : m.result.recipients) {
+        if (o.disposition == Disposition::deferred) {
+          o.disposition = Disposition::bounced;
+          o.reason = "queue lifetime expired: " + o.reason;
+        }
+      }
+      m.result.disposition = Disposition::bounced;
+      log("msg" + std::to_string(i + 1) + " bounced: queue lifetime expired");
+    }
+    m.finished = true;
+  }
+
+  void check_invariants(std::size_t i, const MessageState& m) {
+    const std::string id = "message " + std::to_string(i + 1);
+    const bool delivered_any = std::any_of(m.result.recipients.begin(), m.result.recipients.end(),
+                                           [](const RecipientOutcome& o) { return o.disposition == Disposition::delivered; });
+    if (delivered_any && m.result.deliveries == 0) violation(id + ": reported delivered but the server never accepted it (lost)");
+    if (m.result.deliveries > 1 && !m.result.rfc1047_window) {
+      violation(id + ": delivered " + std::to_string(m.result.deliveries) + " times outside the RFC 1047 window");
+    }
+    if (!delivered_any && m.result.deliveries > 0 && !m.result.rfc1047_window) {
+      violation(id + ": the server accepted it but the client did not see it delivered, outside the RFC 1047 window");
+    }
+  }
+
+  const Simulator& sim_;
+  const Scenario& sc_;
+  std::uint64_t seed_;
+  std::string* out_;
+  EventLoop loop_;
+  Prng net_;
+  Prng meddle_;
+  std::vector<MessageState> messages_;
+  std::vector<std::unique_ptr<Connection>> conns_;
+  int connections_ = 0;
+  std::vector<std::string> violations_;
+};
+
+}  // namespace
+
+const char* to_string(Health h) {
+  switch (h) {
+    case Health::ok: return "ok";
+    case Health::unavailable: return "unavailable";
+    case Health::broken: return "broken";
+  }
+  return "?";
+}
+
+std::optional<Health> parse_health(std::string_view name) {
+  for (const Health h : {Health::ok, Health::unavailable, Health::broken}) {
+    if (name == to_string(h)) return h;
+  }
+  return std::nullopt;
+}
+
+const char* to_string(FaultKind k) {
+  switch (k) {
+    case FaultKind::reset: return "reset";
+    case FaultKind::stall: return "stall";
+    case FaultKind::truncate: return "truncate";
+  }
+  return "?";
+}
+
+std::optional<FaultKind> parse_fault(std::string_view name) {
+  for (const FaultKind k : {FaultKind::reset, FaultKind::stall, FaultKind::truncate}) {
+    if (name == to_string(k)) return k;
+  }
+  return std::nullopt;
+}
+
+std::string outcome_word(const MessageResult& m) {
+  switch (m.disposition) {
+    case Disposition::delivered: return m.tls ? "delivered-tls" : "delivered-plain";
+    case Disposition::bounced: return "bounced";
+    case Disposition::deferred: return "deferred";
+  }
+  return "?";
+}
+
+const char* simulator_certificate_pem() { return embedded::certificate_pem; }
+const char* simulator_key_pem() { return embedded::key_pem; }
+
+Expected<Simulator, std::string> Simulator::create() {
+  std::string why;
+  if (!install_deterministic_rand(&why)) return unexpected("cannot make OpenSSL deterministic: " + why);
+  const TlsOptions pinned = pinned_tls_options();
+  auto healthy = TlsContext::server_from_pem(embedded::certificate_pem, embedded::key_pem, pinned);
+  TlsOptions broken_options = pinned;
+  // A real handshake failure: this server speaks only TLS 1.1, which no simulated client offers.
+  broken_options.min_version = 0x0302;
+  broken_options.max_version = 0x0302;
+  auto broken = TlsContext::server_from_pem(embedded::certificate_pem, embedded::key_pem, broken_options);
+  auto client = TlsContext::client(pinned);
+  if (!healthy) return unexpected(healthy.error().message);
+  if (!broken) return unexpected(broken.error().message);
+  if (!client) return unexpected(client.error().message);
+  return Simulator(std::move(*healthy), std::move(*broken), std::move(*client));
+}
+
+RunResult Simulator::run(const Scenario& scenario, std::uint64_t seed, std::string* transcript) const {
+  Run run(*this, scenario, seed, transcript);
+  return run.go();
+}
+
+}  // namespace tlschan::sim
