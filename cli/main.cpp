@@ -3,6 +3,7 @@
 
 #include "matrix_command.hpp"
 #include "pairs_command.hpp"
+#include "simulation_commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"tlschan: simulation and fuzzing harness for the TLS semantics of SMTP channels"};
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   tlschan::cli::add_pairs_command(app, exit_code);
   tlschan::cli::add_matrix_command(app, exit_code);
+  tlschan::cli::add_simulation_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

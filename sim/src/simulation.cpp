@@ -113,6 +113,7 @@ struct MessageState {
   std::optional<ClientSession> client;
   MessageResult result;
   Time queued{};
+  Time finished_at{};
   bool finished = false;
 };
 
@@ -138,7 +139,7 @@ class Run {
       MessageState& m = messages_[i];
       if (!m.finished) violation("message " + std::to_string(i + 1) + " never reached an outcome (lost)");
       check_invariants(i, m);
-      log("outcome msg" + std::to_string(i + 1) + " " + outcome_word(m.result) + " attempts=" +
+      log_at(m.finished_at, "outcome msg" + std::to_string(i + 1) + " " + outcome_word(m.result) + " attempts=" +
           std::to_string(m.result.attempts) + " deliveries=" + std::to_string(m.result.deliveries) +
           (m.result.rfc1047_window ? " rfc1047-window" : "") + (m.result.fallback ? " tls-fallback" : "") +
           (m.result.channel.empty() ? "" : " channel=" + m.result.channel));
@@ -152,9 +153,10 @@ class Run {
   }
 
  private:
-  void log(const std::string& line) {
+  void log(const std::string& line) { log_at(loop_.now(), line); }
+  void log_at(Time t, const std::string& line) {
     if (!out_) return;
-    *out_ += stamp(loop_.now());
+    *out_ += stamp(t);
     *out_ += ' ';
     *out_ += line;
     *out_ += '\n';
@@ -462,6 +464,7 @@ class Run {
   void finish_attempt(std::size_t i) {
     MessageState& m = messages_[i];
     ClientSession& client = *m.client;
+    m.finished_at = loop_.now();
     m.result.recipients = client.outcomes();
     m.result.disposition = client.message_disposition();
     m.result.tls = m.result.disposition == Disposition::delivered;
@@ -474,22 +477,25 @@ class Run {
       m.finished = true;
       return;
     }
-    const std::size_t retry = static_cast<std::size_t>(m.result.attempts) - 1;
-    if (retry < sc_.retry.backoff.size()) {
-      loop_.after(sc_.retry.backoff[retry], [this, i] { start_attempt(i); });
+    if (sc_.retry.backoff.empty()) {
+      m.finished = true;  // one attempt only: the message stays queued, deferred
       return;
     }
-    if (!sc_.retry.backoff.empty() && loop_.now() - m.queued >= sc_.retry.lifetime) {
-      // The queue lifetime ran out: the deferred recipients bounce.
-      for (auto& o : m.result.recipients) {
-        if (o.disposition == Disposition::deferred) {
-          o.disposition = Disposition::bounced;
-          o.reason = "queue lifetime expired: " + o.reason;
-        }
-      }
-      m.result.disposition = Disposition::bounced;
-      log("msg" + std::to_string(i + 1) + " bounced: queue lifetime expired");
+    // The backoff schedule, its last delay repeating, until the queue lifetime runs out.
+    const std::size_t retry = std::min(static_cast<std::size_t>(m.result.attempts) - 1, sc_.retry.backoff.size() - 1);
+    const Duration delay = sc_.retry.backoff[retry];
+    if (loop_.now() + delay - m.queued < sc_.retry.lifetime) {
+      loop_.after(delay, [this, i] { start_attempt(i); });
+      return;
     }
+    for (auto& o : m.result.recipients) {
+      if (o.disposition == Disposition::deferred) {
+        o.disposition = Disposition::bounced;
+        o.reason = "queue lifetime expired: " + o.reason;
+      }
+    }
+    m.result.disposition = Disposition::bounced;
+    log("msg" + std::to_string(i + 1) + " bounced: queue lifetime expired");
     m.finished = true;
   }
 

@@ -66,8 +66,15 @@ Outcome expected(const Cell& c) {
 
 std::vector<Outcome> acceptable_under_fault(const Cell& c) {
   const Outcome own = expected(c);
-  if (own == deferred) return {deferred};
-  return {own, deferred};
+  std::vector<Outcome> ok{own};
+  if (own != deferred) ok.push_back(deferred);
+  const bool handshake_started = c.client != Pol::no && c.server != Pol::no && c.health == Health::ok &&
+                                 c.adversary != Adversary::strip && c.adversary != Adversary::refuse;
+  if (handshake_started) {
+    const Outcome failed = table[static_cast<int>(c.client)][column(c.server, Health::broken)];
+    if (failed != own && failed != deferred) ok.push_back(failed);
+  }
+  return ok;
 }
 
 bool falls_back(const Cell& c) {

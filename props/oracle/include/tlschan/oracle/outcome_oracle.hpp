@@ -27,7 +27,10 @@ struct Cell {
 // The one outcome the spec gives the cell (the tables of section 5, with the adversary applied).
 Outcome expected(const Cell& cell);
 
-// Under a network fault: the cell's own outcome or deferred (section 5).
+// Under a network fault: the cell's own outcome or deferred (section 5); and where the client
+// starts a TLS handshake, also the outcome of a failed handshake, because a connection closed during
+// the handshake is a failed handshake to the client (section 4), which a may client answers with
+// its plaintext fallback.
 std::vector<Outcome> acceptable_under_fault(const Cell& cell);
 
 // Whether the may client ends up delivering after its handshake failed (the "fallback" cells).

@@ -1,0 +1,181 @@
+#include "simulation_commands.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "tlschan/matrix/explore.hpp"
+#include "tlschan/sim/scenario_file.hpp"
+#include "tlschan/sim/transcript.hpp"
+
+namespace tlschan::cli {
+
+namespace {
+
+std::optional<sim::Simulator> make_simulator(const char* command) {
+  auto s = sim::Simulator::create();
+  if (!s) {
+    std::cerr << "tlschan " << command << ": " << s.error() << "\n";
+    return std::nullopt;
+  }
+  return std::move(*s);
+}
+
+void print_outcomes(const sim::RunResult& r) {
+  for (std::size_t i = 0; i < r.messages.size(); ++i) {
+    const auto& m = r.messages[i];
+    std::cout << "message " << i + 1 << ": " << sim::outcome_word(m) << " (attempts " << m.attempts << ", copies accepted "
+              << m.deliveries << (m.fallback ? ", tls fallback" : "") << (m.rfc1047_window ? ", RFC 1047 window" : "")
+              << (m.channel.empty() ? "" : ", channel " + m.channel) << ")\n";
+    for (const auto& o : m.recipients) {
+      std::cout << "  " << o.recipient << ": " << to_string(o.disposition) << (o.tls ? " over TLS" : "")
+                << (o.reason.empty() ? "" : " - " + o.reason) << "\n";
+    }
+  }
+}
+
+struct RunOptions {
+  std::string scenario;
+  std::uint64_t seed = 1;
+  std::string transcript;
+  bool check_determinism = false;
+};
+
+int run_command(const RunOptions& o) {
+  auto scenario = sim::load_scenario(o.scenario);
+  if (!scenario) {
+    std::cerr << scenario.error().message << "\n";
+    return 1;
+  }
+  auto simulator = make_simulator("run");
+  if (!simulator) return 1;
+  std::cout << "tlschan run " << o.scenario << " --seed " << o.seed << "\n";
+  std::string body;
+  const bool want_body = !o.transcript.empty() || o.check_determinism;
+  const sim::RunResult r = simulator->run(*scenario, o.seed, want_body ? &body : nullptr);
+  print_outcomes(r);
+  int rc = 0;
+  if (o.check_determinism) {
+    std::string again;
+    simulator->run(*scenario, o.seed, &again);
+    const sim::Divergence d = sim::compare_runs(body, again, true);
+    if (d.identical) {
+      std::cout << "determinism: two runs of seed " << o.seed << " gave identical transcripts\n";
+    } else {
+      std::cout << "determinism: BROKEN at line " << d.line << "\n  first:  " << d.recorded << "\n  second: " << d.replayed << "\n";
+      rc = 1;
+    }
+  }
+  if (!o.transcript.empty()) {
+    std::string err;
+    if (!matrix::save_transcript(*simulator, *scenario, o.seed, o.transcript, &err)) {
+      std::cerr << "tlschan run: " << err << "\n";
+      return 1;
+    }
+    std::cout << "transcript: " << o.transcript << " (replay: tlschan replay " << o.transcript << ")\n";
+  }
+  const auto problems = matrix::check_run(*scenario, r);
+  for (const auto& p : problems) std::cout << "FAIL: " << p << "\n";
+  if (!problems.empty()) {
+    std::cout << "reproduce: tlschan run " << o.scenario << " --seed " << o.seed << " --transcript failure.transcript\n";
+    rc = 1;
+  }
+  return rc;
+}
+
+struct ExploreCliOptions {
+  std::uint64_t seeds = 200;
+  std::uint64_t first_seed = 1;
+  unsigned jobs = 1;
+  std::string out = "explore-failures";
+};
+
+int explore_command(const ExploreCliOptions& o) {
+  matrix::ExploreOptions e;
+  e.seeds = o.seeds;
+  e.first_seed = o.first_seed;
+  e.jobs = o.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.jobs;
+  e.out_dir = o.out;
+  std::cout << "tlschan explore: seeds " << o.first_seed << ".." << o.first_seed + o.seeds - 1 << ", " << e.jobs
+            << " jobs, failures to " << o.out << "/\n";
+  const std::uint64_t step = std::max<std::uint64_t>(1, o.seeds / 20);
+  const matrix::ExploreResult r = matrix::explore(e, [&](std::uint64_t done, std::uint64_t total, std::size_t failed) {
+    if (done % step == 0 || done == total) {
+      std::cerr << "  " << done << "/" << total << " runs, " << failed << " failed\n";
+    }
+  });
+  for (const auto& f : r.failures) {
+    std::cout << "FAIL seed " << f.seed << ":\n";
+    for (const auto& why : f.reasons) std::cout << "  " << why << "\n";
+    if (!f.transcript_path.empty()) std::cout << "  reproduce: tlschan replay " << f.transcript_path << "\n";
+  }
+  std::cout << r.runs - r.failures.size() << " passed, " << r.failures.size() << " failed\n";
+  return r.failures.empty() ? 0 : 1;
+}
+
+int replay_command(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << path << ":1:1: error: cannot open the transcript\n";
+    return 1;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto t = sim::parse_transcript(text.str(), path);
+  if (!t) {
+    std::cerr << t.error() << "\n";
+    return 1;
+  }
+  auto scenario = sim::parse_scenario(t->scenario_toml, path + " (embedded scenario)");
+  if (!scenario) {
+    std::cerr << scenario.error().message << "\n";
+    return 1;
+  }
+  auto simulator = make_simulator("replay");
+  if (!simulator) return 1;
+  std::string body;
+  simulator->run(*scenario, t->seed, &body);
+  const bool same_openssl = t->openssl == sim::openssl_version();
+  const sim::Divergence d = sim::compare_runs(t->body, body, same_openssl);
+  if (!same_openssl) {
+    std::cout << "recorded with " << t->openssl << ", replayed with " << sim::openssl_version()
+              << ": TLS bytes were not compared\n";
+  }
+  if (d.identical) {
+    std::cout << "replay: identical (seed " << t->seed << ")\n";
+    return 0;
+  }
+  std::cout << "replay: differs at run line " << d.line << "\n  recorded: " << d.recorded << "\n  replayed: " << d.replayed << "\n";
+  return 1;
+}
+
+}  // namespace
+
+void add_simulation_commands(CLI::App& app, int& exit_code) {
+  auto run = std::make_shared<RunOptions>();
+  auto* r = app.add_subcommand("run", "Run one scenario (a TOML file) under a seed; exit 0 iff its checks hold");
+  r->add_option("scenario", run->scenario, "Scenario file (corpus/scenarios/*.toml)")->required()->check(CLI::ExistingFile);
+  r->add_option("--seed", run->seed, "The seed every random choice derives from")->capture_default_str();
+  r->add_option("--transcript", run->transcript, "Write the run's transcript to this file");
+  r->add_flag("--check-determinism", run->check_determinism, "Run twice and compare the transcripts");
+  r->callback([run, &exit_code] { exit_code = run_command(*run); });
+
+  auto ex = std::make_shared<ExploreCliOptions>();
+  auto* e = app.add_subcommand("explore",
+                               "Run random scenarios (policies, TLS health, meddlers, segmentation, latency, faults) "
+                               "and check each against the oracle and the invariants; exit 0 iff none failed");
+  e->add_option("--seeds", ex->seeds, "How many seeds")->capture_default_str();
+  e->add_option("--first-seed", ex->first_seed, "The first seed")->capture_default_str();
+  e->add_option("--jobs", ex->jobs, "Worker threads (0: one per core)")->capture_default_str();
+  e->add_option("--out", ex->out, "Folder for the transcripts of failing runs")->capture_default_str();
+  e->callback([ex, &exit_code] { exit_code = explore_command(*ex); });
+
+  auto file = std::make_shared<std::string>();
+  auto* rp = app.add_subcommand("replay", "Re-run a transcript and report the first line that differs; exit 0 iff identical");
+  rp->add_option("transcript", *file, "Transcript file")->required();
+  rp->callback([file, &exit_code] { exit_code = replay_command(*file); });
+}
+
+}  // namespace tlschan::cli

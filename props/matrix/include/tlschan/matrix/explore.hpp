@@ -1,0 +1,48 @@
+// Random scenarios, faults and meddlers, each run checked against the oracle and the spec's
+// invariants; failures saved as transcripts that replay them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tlschan/sim/simulation.hpp"
+
+namespace tlschan::matrix {
+
+// The scenario seed N stands for (policies, health, meddler, segmentation, latency, faults,
+// messages), all drawn from N.
+sim::Scenario random_scenario(std::uint64_t seed);
+
+// What the run broke: an outcome the oracle does not allow, a broken invariant, a failed
+// expectation. Empty: the run is right.
+std::vector<std::string> check_run(const sim::Scenario& scenario, const sim::RunResult& result);
+
+struct ExploreOptions {
+  std::uint64_t first_seed = 1;
+  std::uint64_t seeds = 100;
+  unsigned jobs = 1;
+  std::string out_dir;  // where failing runs' transcripts go; empty: not saved
+};
+
+struct ExploreFailure {
+  std::uint64_t seed = 0;
+  std::vector<std::string> reasons;
+  std::string transcript_path;  // empty when not saved
+};
+
+struct ExploreResult {
+  std::uint64_t runs = 0;
+  std::vector<ExploreFailure> failures;  // in seed order
+};
+
+// `progress(done, total, failures)` is called from the worker threads, serialized.
+ExploreResult explore(const ExploreOptions& options,
+                      const std::function<void(std::uint64_t, std::uint64_t, std::size_t)>& progress = {});
+
+// Runs the scenario again with a transcript and writes it to `path` (the file alone replays it).
+bool save_transcript(const sim::Simulator& simulator, const sim::Scenario& scenario, std::uint64_t seed,
+                     const std::string& path, std::string* error);
+
+}  // namespace tlschan::matrix

@@ -1,0 +1,330 @@
+#include "tlschan/sim/scenario_file.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace tlschan::sim {
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  std::string where(const toml::source_region& r) const {
+    return file_ + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+  }
+
+  // Records the first error; later ones would only follow from it.
+  void fail(const toml::node* node, const std::string& key, const std::string& what) {
+    if (error_) return;
+    const std::string at = node ? where(node->source()) : file_ + ":1:1";
+    error_ = at + ": error: " + key + ": " + what;
+  }
+
+  template <class T>
+  bool get(const toml::table& t, std::string_view key, const std::string& path, T& out) {
+    const toml::node* n = t.get(key);
+    if (!n) return false;
+    if (auto v = n->value<T>()) {
+      out = *v;
+      return true;
+    }
+    fail(n, path, std::string("found a ") + type_name(n->type()) + ", expected a " + expected_name<T>());
+    return false;
+  }
+
+  void check_keys(const toml::table& t, const std::string& path, std::initializer_list<std::string_view> known) {
+    for (const auto& [k, v] : t) {
+      bool ok = false;
+      for (const auto& name : known) ok = ok || k.str() == name;
+      if (!ok) fail(&v, path.empty() ? std::string(k.str()) : path + "." + std::string(k.str()), "unknown key");
+    }
+  }
+
+  const std::optional<std::string>& error() const { return error_; }
+
+ private:
+  static const char* type_name(toml::node_type t) {
+    switch (t) {
+      case toml::node_type::string: return "string";
+      case toml::node_type::integer: return "integer";
+      case toml::node_type::floating_point: return "float";
+      case toml::node_type::boolean: return "boolean";
+      case toml::node_type::array: return "array";
+      case toml::node_type::table: return "table";
+      default: return "value";
+    }
+  }
+  template <class T>
+  static const char* expected_name() {
+    if constexpr (std::is_same_v<T, std::string>) return "string";
+    if constexpr (std::is_same_v<T, bool>) return "boolean";
+    return "integer";
+  }
+
+  std::string file_;
+  std::optional<std::string> error_;
+};
+
+const toml::table* subtable(Reader& r, const toml::table& root, std::string_view key) {
+  const toml::node* n = root.get(key);
+  if (!n) return nullptr;
+  if (!n->is_table()) {
+    r.fail(n, std::string(key), "expected a table");
+    return nullptr;
+  }
+  return n->as_table();
+}
+
+void read_policy(Reader& r, const toml::table& t, const std::string& path, Policy& out) {
+  std::string s;
+  if (!r.get(t, "policy", path + ".policy", s)) return;
+  if (auto p = parse_policy(s)) {
+    out = *p;
+  } else {
+    r.fail(t.get("policy"), path + ".policy", "found \"" + s + "\", expected \"no\", \"may\" or \"must\"");
+  }
+}
+
+// [lo, hi] of non-negative integers.
+bool read_range(Reader& r, const toml::table& t, std::string_view key, const std::string& path, std::int64_t& lo, std::int64_t& hi) {
+  const toml::node* n = t.get(key);
+  if (!n) return false;
+  const toml::array* a = n->as_array();
+  if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer()) {
+    r.fail(n, path, "expected [low, high], two integers");
+    return false;
+  }
+  lo = *(*a)[0].value<std::int64_t>();
+  hi = *(*a)[1].value<std::int64_t>();
+  if (lo < 0 || hi < lo) {
+    r.fail(n, path, "expected 0 <= low <= high");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const std::string& file_name) {
+  Reader r(file_name);
+  toml::table root;
+  try {
+    root = toml::parse(text, file_name);
+  } catch (const toml::parse_error& e) {
+    return unexpected(ScenarioError{r.where(e.source()) + ": error: " + std::string(e.description())});
+  }
+  Scenario s;
+  s.messages.clear();
+  r.check_keys(root, "", {"name", "server", "client", "message", "network", "fault", "retry", "expect"});
+  r.get(root, "name", "name", s.name);
+
+  if (const toml::table* t = subtable(r, root, "server")) {
+    r.check_keys(*t, "server", {"name", "channel", "policy", "health", "switch", "tls_port"});
+    r.get(*t, "name", "server.name", s.server.name);
+    r.get(*t, "channel", "server.channel", s.server.channel);
+    read_policy(r, *t, "server", s.server.policy);
+    std::string h;
+    if (r.get(*t, "health", "server.health", h)) {
+      if (auto v = parse_health(h)) {
+        s.server.health = *v;
+      } else {
+        r.fail(t->get("health"), "server.health", "found \"" + h + "\", expected \"ok\", \"unavailable\" or \"broken\"");
+      }
+    }
+    std::string sw;
+    if (r.get(*t, "switch", "server.switch", sw)) s.server.switch_target = sw;
+    r.get(*t, "tls_port", "server.tls_port", s.server.tls_port);
+  }
+  if (const toml::table* t = subtable(r, root, "client")) {
+    r.check_keys(*t, "client", {"name", "channel", "policy", "implicit_tls"});
+    r.get(*t, "name", "client.name", s.client.name);
+    r.get(*t, "channel", "client.channel", s.client.channel);
+    read_policy(r, *t, "client", s.client.policy);
+    r.get(*t, "implicit_tls", "client.implicit_tls", s.client.implicit_tls);
+  }
+  if (const toml::node* n = root.get("message")) {
+    const toml::array* a = n->as_array();
+    if (!a || !a->is_array_of_tables()) {
+      r.fail(n, "message", "expected [[message]] tables");
+    } else {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const toml::table& t = *(*a)[i].as_table();
+        const std::string path = "message[" + std::to_string(i) + "]";
+        r.check_keys(t, path, {"from", "to", "body"});
+        MessageSpec m;
+        r.get(t, "from", path + ".from", m.from);
+        r.get(t, "body", path + ".body", m.body);
+        if (const toml::node* to = t.get("to")) {
+          const toml::array* ta = to->as_array();
+          m.to.clear();
+          if (!ta || ta->empty()) {
+            r.fail(to, path + ".to", "expected a non-empty array of addresses");
+          } else {
+            for (const auto& v : *ta) {
+              if (auto str = v.value<std::string>()) {
+                m.to.push_back(*str);
+              } else {
+                r.fail(&v, path + ".to", "expected a string address");
+              }
+            }
+          }
+        }
+        s.messages.push_back(std::move(m));
+      }
+    }
+  }
+  if (s.messages.empty()) s.messages.push_back(MessageSpec{});
+  if (const toml::table* t = subtable(r, root, "network")) {
+    r.check_keys(*t, "network", {"latency_ms", "segment", "meddler"});
+    std::int64_t lo = 0, hi = 0;
+    if (read_range(r, *t, "latency_ms", "network.latency_ms", lo, hi)) {
+      s.network.latency_min = milliseconds(lo);
+      s.network.latency_max = milliseconds(hi);
+    }
+    if (read_range(r, *t, "segment", "network.segment", lo, hi)) {
+      s.network.segment_min = static_cast<std::size_t>(lo);
+      s.network.segment_max = static_cast<std::size_t>(hi);
+    }
+    std::string m;
+    if (r.get(*t, "meddler", "network.meddler", m)) {
+      if (auto k = parse_meddler(m)) {
+        s.network.meddler = *k;
+      } else {
+        r.fail(t->get("meddler"), "network.meddler",
+               "found \"" + m + "\", expected none, strip, refuse, tamper, inject-command or inject-response");
+      }
+    }
+  }
+  if (const toml::node* n = root.get("fault")) {
+    const toml::array* a = n->as_array();
+    if (!a || !a->is_array_of_tables()) {
+      r.fail(n, "fault", "expected [[fault]] tables");
+    } else {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const toml::table& t = *(*a)[i].as_table();
+        const std::string path = "fault[" + std::to_string(i) + "]";
+        r.check_keys(t, path, {"kind", "direction", "after_bytes", "connection"});
+        FaultSpec f;
+        std::string kind, dir;
+        if (r.get(t, "kind", path + ".kind", kind)) {
+          if (auto k = parse_fault(kind)) {
+            f.kind = *k;
+          } else {
+            r.fail(t.get("kind"), path + ".kind", "found \"" + kind + "\", expected reset, stall or truncate");
+          }
+        } else {
+          r.fail(&(*a)[i], path + ".kind", "missing; expected reset, stall or truncate");
+        }
+        if (r.get(t, "direction", path + ".direction", dir)) {
+          if (dir == "c2s" || dir == "s2c") {
+            f.client_to_server = dir == "c2s";
+          } else {
+            r.fail(t.get("direction"), path + ".direction", "found \"" + dir + "\", expected \"c2s\" or \"s2c\"");
+          }
+        }
+        std::int64_t v = 0;
+        if (r.get(t, "after_bytes", path + ".after_bytes", v)) {
+          if (v < 0) r.fail(t.get("after_bytes"), path + ".after_bytes", "expected a count >= 0");
+          f.after_bytes = static_cast<std::uint64_t>(std::max<std::int64_t>(v, 0));
+        }
+        if (r.get(t, "connection", path + ".connection", v)) {
+          if (v < 1) r.fail(t.get("connection"), path + ".connection", "expected a connection number >= 1");
+          f.connection = static_cast<int>(v);
+        }
+        s.faults.push_back(f);
+      }
+    }
+  }
+  if (const toml::table* t = subtable(r, root, "retry")) {
+    r.check_keys(*t, "retry", {"backoff_s", "lifetime_s"});
+    if (const toml::node* n = t->get("backoff_s")) {
+      const toml::array* a = n->as_array();
+      if (!a) {
+        r.fail(n, "retry.backoff_s", "expected an array of seconds");
+      } else {
+        for (const auto& v : *a) {
+          auto x = v.value<std::int64_t>();
+          if (!x || *x < 0) {
+            r.fail(&v, "retry.backoff_s", "expected seconds >= 0");
+          } else {
+            s.retry.backoff.push_back(seconds(*x));
+          }
+        }
+      }
+    }
+    std::int64_t life = 0;
+    if (r.get(*t, "lifetime_s", "retry.lifetime_s", life)) s.retry.lifetime = seconds(life);
+  }
+  if (const toml::table* t = subtable(r, root, "expect")) {
+    r.check_keys(*t, "expect", {"outcome"});
+    std::string o;
+    if (r.get(*t, "outcome", "expect.outcome", o)) {
+      if (o == "delivered-tls" || o == "delivered-plain" || o == "bounced" || o == "deferred") {
+        s.expect = o;
+      } else {
+        r.fail(t->get("outcome"), "expect.outcome", "found \"" + o + "\", expected delivered-tls, delivered-plain, bounced or deferred");
+      }
+    }
+  }
+  if (r.error()) return unexpected(ScenarioError{*r.error()});
+  return s;
+}
+
+Expected<Scenario, ScenarioError> load_scenario(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return unexpected(ScenarioError{path + ":1:1: error: cannot open the scenario file"});
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_scenario(text.str(), path);
+}
+
+std::string print_scenario(const Scenario& s) {
+  toml::table root;
+  root.insert("name", s.name);
+  toml::table server{{"name", s.server.name},
+                     {"channel", s.server.channel},
+                     {"policy", to_string(s.server.policy)},
+                     {"health", to_string(s.server.health)},
+                     {"tls_port", s.server.tls_port}};
+  if (s.server.switch_target) server.insert("switch", *s.server.switch_target);
+  root.insert("server", std::move(server));
+  root.insert("client", toml::table{{"name", s.client.name},
+                                    {"channel", s.client.channel},
+                                    {"policy", to_string(s.client.policy)},
+                                    {"implicit_tls", s.client.implicit_tls}});
+  toml::array messages;
+  for (const auto& m : s.messages) {
+    toml::array to;
+    for (const auto& r : m.to) to.push_back(r);
+    messages.push_back(toml::table{{"from", m.from}, {"to", std::move(to)}, {"body", m.body}});
+  }
+  root.insert("message", std::move(messages));
+  root.insert("network", toml::table{{"latency_ms", toml::array{s.network.latency_min.count(), s.network.latency_max.count()}},
+                                     {"segment", toml::array{static_cast<std::int64_t>(s.network.segment_min),
+                                                             static_cast<std::int64_t>(s.network.segment_max)}},
+                                     {"meddler", to_string(s.network.meddler)}});
+  if (!s.faults.empty()) {
+    toml::array faults;
+    for (const auto& f : s.faults) {
+      faults.push_back(toml::table{{"kind", to_string(f.kind)},
+                                   {"direction", f.client_to_server ? "c2s" : "s2c"},
+                                   {"after_bytes", static_cast<std::int64_t>(f.after_bytes)},
+                                   {"connection", f.connection}});
+    }
+    root.insert("fault", std::move(faults));
+  }
+  toml::array backoff;
+  for (const auto& d : s.retry.backoff) backoff.push_back(std::chrono::duration_cast<seconds>(d).count());
+  root.insert("retry", toml::table{{"backoff_s", std::move(backoff)},
+                                   {"lifetime_s", std::chrono::duration_cast<seconds>(s.retry.lifetime).count()}});
+  if (s.expect) root.insert("expect", toml::table{{"outcome", *s.expect}});
+  std::ostringstream out;
+  out << root << "\n";
+  return out.str();
+}
+
+}  // namespace tlschan::sim

@@ -1,0 +1,134 @@
+#include "tlschan/sim/transcript.hpp"
+
+#include <openssl/crypto.h>
+
+#include <vector>
+
+namespace tlschan::sim {
+
+namespace {
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> lines;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto lf = text.find('\n', at);
+    if (lf == std::string_view::npos) {
+      lines.push_back(text.substr(at));
+      break;
+    }
+    lines.push_back(text.substr(at, lf - at));
+    at = lf + 1;
+  }
+  return lines;
+}
+
+bool is_tls_bytes_line(std::string_view line) {
+  return line.find(" c>s tls ") != std::string_view::npos || line.find(" s>c tls ") != std::string_view::npos;
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+}  // namespace
+
+std::string openssl_version() { return OpenSSL_version(OPENSSL_VERSION); }
+
+std::string format_transcript(const TranscriptFile& t) {
+  std::string out = "tlschan transcript v" + std::to_string(t.version) + "\n";
+  out += "seed " + std::to_string(t.seed) + "\n";
+  out += "openssl " + t.openssl + "\n";
+  const auto scenario_lines = lines_of(t.scenario_toml);
+  out += "scenario " + std::to_string(scenario_lines.size()) + " lines\n";
+  for (const auto& l : scenario_lines) {
+    out.append(l);
+    out += '\n';
+  }
+  out += "run\n";
+  out += t.body;
+  out += "end\n";
+  return out;
+}
+
+Expected<TranscriptFile, std::string> parse_transcript(std::string_view text, const std::string& file) {
+  const auto lines = lines_of(text);
+  auto err = [&](std::size_t line, const std::string& what) {
+    return unexpected(file + ":" + std::to_string(line) + ":1: error: " + what);
+  };
+  TranscriptFile t;
+  std::size_t i = 0;
+  if (lines.empty() || !starts_with(lines[0], "tlschan transcript v")) {
+    return err(1, "not a tlschan transcript (expected a first line \"tlschan transcript v1\")");
+  }
+  const std::string_view version = lines[0].substr(20);
+  if (version != std::to_string(transcript_version)) {
+    return err(1, "transcript format v" + std::string(version) + ", this tlschan reads v" + std::to_string(transcript_version));
+  }
+  i = 1;
+  if (i >= lines.size() || !starts_with(lines[i], "seed ")) return err(i + 1, "expected \"seed N\"");
+  try {
+    std::size_t used = 0;
+    const std::string digits(lines[i].substr(5));
+    t.seed = std::stoull(digits, &used);
+    if (used != digits.size()) return err(i + 1, "expected \"seed N\" with N a number");
+  } catch (...) {
+    return err(i + 1, "expected \"seed N\" with N a number");
+  }
+  ++i;
+  if (i >= lines.size() || !starts_with(lines[i], "openssl ")) return err(i + 1, "expected \"openssl VERSION\"");
+  t.openssl = std::string(lines[i].substr(8));
+  ++i;
+  if (i >= lines.size() || !starts_with(lines[i], "scenario ")) return err(i + 1, "expected \"scenario N lines\"");
+  std::size_t n = 0;
+  {
+    const std::string_view rest = lines[i].substr(9);
+    const auto space = rest.find(' ');
+    try {
+      n = std::stoul(std::string(rest.substr(0, space)));
+    } catch (...) {
+      return err(i + 1, "expected \"scenario N lines\" with N a number");
+    }
+  }
+  ++i;
+  if (i + n > lines.size()) return err(i + 1, "the scenario is cut short");
+  for (std::size_t k = 0; k < n; ++k, ++i) {
+    t.scenario_toml.append(lines[i]);
+    t.scenario_toml += '\n';
+  }
+  if (i >= lines.size() || lines[i] != "run") return err(i + 1, "expected \"run\" after the scenario");
+  ++i;
+  for (; i < lines.size() && lines[i] != "end"; ++i) {
+    t.body.append(lines[i]);
+    t.body += '\n';
+  }
+  if (i >= lines.size()) return err(i, "the run is cut short (no \"end\" line)");
+  return t;
+}
+
+Divergence compare_runs(std::string_view recorded, std::string_view replayed, bool compare_tls) {
+  Divergence d;
+  d.tls_compared = compare_tls;
+  const auto a = lines_of(recorded);
+  const auto b = lines_of(replayed);
+  std::size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (!compare_tls) {
+      while (i < a.size() && is_tls_bytes_line(a[i])) ++i;
+      while (j < b.size() && is_tls_bytes_line(b[j])) ++j;
+      if (i >= a.size() && j >= b.size()) break;
+    }
+    const std::string_view x = i < a.size() ? a[i] : std::string_view("(the recorded run ends here)");
+    const std::string_view y = j < b.size() ? b[j] : std::string_view("(the replayed run ends here)");
+    if (x != y || i >= a.size() || j >= b.size()) {
+      d.identical = false;
+      d.line = i + 1;
+      d.recorded = std::string(x);
+      d.replayed = std::string(y);
+      return d;
+    }
+    ++i;
+    ++j;
+  }
+  return d;
+}
+
+}  // namespace tlschan::sim
