@@ -18,9 +18,23 @@ for preset in default asan; do
   ctest --preset "$preset"
 done
 
+step "same seed, same transcript under the gcc and the clang builds"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+for scenario in corpus/scenarios/*.toml; do
+  name=$(basename "$scenario" .toml)
+  ./build/bin/tlschan run "$scenario" --seed 7 --transcript "$scratch/$name.gcc" >/dev/null
+  ./build-asan/bin/tlschan run "$scenario" --seed 7 --transcript "$scratch/$name.clang" >/dev/null
+  cmp "$scratch/$name.gcc" "$scratch/$name.clang"
+  ./build-asan/bin/tlschan replay "$scratch/$name.gcc" >/dev/null
+done
+echo "transcripts identical across compilers for $(ls corpus/scenarios/*.toml | wc -l) scenarios"
+
+step "explore: random scenarios, faults and meddlers against the oracle (bounded)"
+./build/bin/tlschan explore --seeds 5000 --jobs 2 --out build/explore-failures
+
 step "install and build the example against the installed package"
-prefix=$(mktemp -d)
-trap 'rm -rf "$prefix"' EXIT
+prefix="$scratch/prefix"
 cmake --install build --prefix "$prefix/usr" >/dev/null
 cmake -S examples -B "$prefix/example-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
 cmake --build "$prefix/example-build" -j2

@@ -58,6 +58,7 @@ ClientSession::ClientSession(ClientConfig config, OutgoingMessage message, Time 
 }
 
 void ClientSession::start_connection(Time now) {
+  quit_reason_ = CloseReason::quit;
   now_ = now;
   phase_since_ = now;
   inbox_.clear();
@@ -129,7 +130,7 @@ void ClientSession::on_deadline(Time now) {
   now_ = now;
   const auto due = deadline();
   if (!due || now < *due) return;
-  if (phase_ == Phase::quit) return close_connection(CloseReason::quit);
+  if (phase_ == Phase::quit) return close_connection(quit_reason_);
   if (phase_ == Phase::data_end) {
     return fail_connection(CloseReason::idle_timeout,
                            "timeout after end of data, before its reply (RFC 1047 window: the message may be delivered twice)");
@@ -140,7 +141,7 @@ void ClientSession::on_deadline(Time now) {
 void ClientSession::on_peer_closed(Time now, bool reset) {
   now_ = now;
   if (phase_ == Phase::closed) return;
-  if (phase_ == Phase::quit) return close_connection(CloseReason::quit);
+  if (phase_ == Phase::quit) return close_connection(quit_reason_);
   // A clean end of stream before the first reply over TLS is a failed handshake (section 4); a
   // reset is a lost connection, which defers.
   if (!reset && tls_ && !tls_confirmed_) return handshake_failed("the server closed the connection during the TLS handshake");
@@ -255,7 +256,7 @@ void ClientSession::handle_reply(const Reply& r) {
       }
       if (k == 4 || k == 5) {
         if (config_.policy == Policy::may) return start_mail();
-        return quit(Disposition::deferred, "STARTTLS refused: " + describe(r), r.code);
+        return quit(Disposition::deferred, "STARTTLS refused: " + describe(r), r.code, CloseReason::tls_required);
       }
       break;
     case Phase::mail:
@@ -300,7 +301,7 @@ void ClientSession::handle_reply(const Reply& r) {
       }
       break;
     case Phase::quit:
-      return close_connection(CloseReason::quit);
+      return close_connection(quit_reason_);
     case Phase::handshake:
     case Phase::closed:
       return;
@@ -314,15 +315,15 @@ void ClientSession::after_hello(const Capabilities& caps) {
   if (tls_active_ || config_.policy == Policy::no || plaintext_only_) return start_mail();
   if (caps_.starttls && config_.tls) return send_command(Phase::starttls, "STARTTLS");
   if (config_.policy == Policy::may) return start_mail();
-  if (!config_.tls) return quit(Disposition::deferred, "TLS required, but TLS is unavailable on this client");
-  quit(Disposition::deferred, "TLS required, but the server does not offer STARTTLS");
+  if (!config_.tls) return quit(Disposition::deferred, "TLS required, but TLS is unavailable on this client", std::nullopt, CloseReason::tls_required);
+  quit(Disposition::deferred, "TLS required, but the server does not offer STARTTLS", std::nullopt, CloseReason::tls_required);
 }
 
 void ClientSession::start_mail() {
   // Under must, no MAIL, RCPT or message byte is ever sent outside TLS.
   if (config_.policy == Policy::must && !tls_active_) {
     assert(false && "must client reached MAIL without TLS");
-    return quit(Disposition::deferred, "TLS required");
+    return quit(Disposition::deferred, "TLS required", std::nullopt, CloseReason::tls_required);
   }
   std::string line = "MAIL FROM:<" + message_.envelope.mail_from + ">";
   if (caps_.size) line += " SIZE=" + std::to_string(message_.data.size());
@@ -368,7 +369,8 @@ void ClientSession::handshake_failed(std::string why) {
   close_connection(CloseReason::tls_failed, std::move(why));
 }
 
-void ClientSession::quit(Disposition rest, std::string reason, std::optional<int> code) {
+void ClientSession::quit(Disposition rest, std::string reason, std::optional<int> code, CloseReason why) {
+  quit_reason_ = why;
   settle(rest, std::move(reason), code);
   send_command(Phase::quit, "QUIT");
 }

@@ -119,7 +119,7 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
   }
   Scenario s;
   s.messages.clear();
-  r.check_keys(root, "", {"name", "server", "client", "message", "network", "fault", "retry", "expect"});
+  r.check_keys(root, "", {"name", "server", "client", "message", "network", "fault", "retry", "expect", "script"});
   r.get(root, "name", "name", s.name);
 
   if (const toml::table* t = subtable(r, root, "server")) {
@@ -177,7 +177,35 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
       }
     }
   }
-  if (s.messages.empty()) s.messages.push_back(MessageSpec{});
+  if (const toml::node* n = root.get("script")) {
+    const toml::array* a = n->as_array();
+    if (!a || !a->is_array_of_tables()) {
+      r.fail(n, "script", "expected [[script]] tables");
+    } else {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const toml::table& t = *(*a)[i].as_table();
+        const std::string path = "script[" + std::to_string(i) + "]";
+        r.check_keys(t, path, {"send"});
+        ScriptSpec sp;
+        const toml::node* sendn = t.get("send");
+        const toml::array* sa = sendn ? sendn->as_array() : nullptr;
+        if (!sa || sa->empty()) {
+          r.fail(sendn ? sendn : &(*a)[i], path + ".send", "expected a non-empty array of strings (the chunks to send)");
+        } else {
+          for (const auto& v : *sa) {
+            if (auto str = v.value<std::string>()) {
+              sp.send.push_back(*str);
+            } else {
+              r.fail(&v, path + ".send", "expected a string");
+            }
+          }
+        }
+        s.scripts.push_back(std::move(sp));
+      }
+    }
+  }
+  // A scenario of scripted clients alone sends no queued message.
+  if (s.messages.empty() && !root.get("script")) s.messages.push_back(MessageSpec{});
   if (const toml::table* t = subtable(r, root, "network")) {
     r.check_keys(*t, "network", {"latency_ms", "segment", "meddler"});
     std::int64_t lo = 0, hi = 0;
@@ -260,7 +288,9 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
     if (r.get(*t, "lifetime_s", "retry.lifetime_s", life)) s.retry.lifetime = seconds(life);
   }
   if (const toml::table* t = subtable(r, root, "expect")) {
-    r.check_keys(*t, "expect", {"outcome"});
+    r.check_keys(*t, "expect", {"outcome", "script_messages"});
+    std::int64_t n = 0;
+    if (r.get(*t, "script_messages", "expect.script_messages", n)) s.expect_script_messages = static_cast<int>(n);
     std::string o;
     if (r.get(*t, "outcome", "expect.outcome", o)) {
       if (o == "delivered-tls" || o == "delivered-plain" || o == "bounced" || o == "deferred") {
@@ -302,7 +332,7 @@ std::string print_scenario(const Scenario& s) {
     for (const auto& r : m.to) to.push_back(r);
     messages.push_back(toml::table{{"from", m.from}, {"to", std::move(to)}, {"body", m.body}});
   }
-  root.insert("message", std::move(messages));
+  if (!messages.empty()) root.insert("message", std::move(messages));
   root.insert("network", toml::table{{"latency_ms", toml::array{s.network.latency_min.count(), s.network.latency_max.count()}},
                                      {"segment", toml::array{static_cast<std::int64_t>(s.network.segment_min),
                                                              static_cast<std::int64_t>(s.network.segment_max)}},
@@ -321,7 +351,19 @@ std::string print_scenario(const Scenario& s) {
   for (const auto& d : s.retry.backoff) backoff.push_back(std::chrono::duration_cast<seconds>(d).count());
   root.insert("retry", toml::table{{"backoff_s", std::move(backoff)},
                                    {"lifetime_s", std::chrono::duration_cast<seconds>(s.retry.lifetime).count()}});
-  if (s.expect) root.insert("expect", toml::table{{"outcome", *s.expect}});
+  if (!s.scripts.empty()) {
+    toml::array scripts;
+    for (const auto& sp : s.scripts) {
+      toml::array send;
+      for (const auto& chunk : sp.send) send.push_back(chunk);
+      scripts.push_back(toml::table{{"send", std::move(send)}});
+    }
+    root.insert("script", std::move(scripts));
+  }
+  toml::table expect;
+  if (s.expect) expect.insert("outcome", *s.expect);
+  if (s.expect_script_messages) expect.insert("script_messages", *s.expect_script_messages);
+  if (!expect.empty()) root.insert("expect", std::move(expect));
   std::ostringstream out;
   out << root << "\n";
   return out.str();

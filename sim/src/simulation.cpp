@@ -106,6 +106,8 @@ struct Connection {
   std::uint64_t client_timer = 0;  // generation of the armed timer
   std::uint64_t server_timer = 0;
   bool starttls_seen = false;  // transcript: the client's STARTTLS went by
+  const ScriptSpec* script = nullptr;  // a scripted client instead of a ClientSession
+  std::size_t script_next = 0;
 };
 
 struct MessageState {
@@ -125,6 +127,11 @@ class Run {
 
   RunResult go() {
     seed_deterministic_rand(seed_);
+    log("seed " + std::to_string(seed_) + " latency=" + std::to_string(sc_.network.latency_min.count()) + ".." +
+        std::to_string(sc_.network.latency_max.count()) + "ms segment=" + std::to_string(sc_.network.segment_min) + ".." +
+        std::to_string(sc_.network.segment_max) + " meddler=" + to_string(sc_.network.meddler) +
+        " faults=" + std::to_string(sc_.faults.size()) + " messages=" + std::to_string(sc_.messages.size()) +
+        " scripts=" + std::to_string(sc_.scripts.size()));
     RunResult r;
     r.seed = seed_;
     messages_.resize(sc_.messages.size());
@@ -132,6 +139,9 @@ class Run {
       messages_[i].spec = sc_.messages[i];
       messages_[i].spec.body = message_tag(i + 1) + messages_[i].spec.body;
       loop_.at(Time{}, [this, i] { start_attempt(i); });
+    }
+    for (std::size_t k = 0; k < sc_.scripts.size(); ++k) {
+      loop_.at(Time{}, [this, k] { open_script(k); });
     }
     r.completed = loop_.run(max_events);
     if (!r.completed) violation("the run did not end within " + std::to_string(max_events) + " events");
@@ -145,8 +155,10 @@ class Run {
           (m.result.channel.empty() ? "" : " channel=" + m.result.channel));
       r.messages.push_back(m.result);
     }
+    if (!sc_.scripts.empty()) log("outcome scripts messages-accepted=" + std::to_string(script_messages_));
     for (const auto& v : violations_) log("violation " + v);
     r.violations = violations_;
+    r.script_messages = script_messages_;
     r.end = loop_.now();
     r.events = loop_.events_run();
     return r;
@@ -198,20 +210,52 @@ class Run {
     const bool tls_port = sc_.server.tls_port;
     c->c2s.tls = c->s2c.tls = tls_port;
     c->meddler = std::make_unique<Meddler>(sc_.network.meddler, Prng(meddle_.next()), tls_port);
+    log_conn(*c, "open msg" + std::to_string(i + 1) + " " + sc_.client.name + " -> " + sc_.server.name +
+                     (tls_port ? " tls-port" : " port") + " latency=" + std::to_string(c->c2s.latency.count()) + "ms");
+    c->server.emplace(server_config(), loop_.now());
+    Connection* raw = c.get();
+    conns_.push_back(std::move(c));
+    pump_server(*raw);
+    pump_client(*raw);
+  }
+
+  ServerConfig server_config() const {
     ServerConfig scfg;
     scfg.hostname = sc_.server.name;
     scfg.channel = sc_.server.channel;
     scfg.policy = sc_.server.policy;
     scfg.switch_target = sc_.server.switch_target;
     if (sc_.server.health != Health::unavailable) scfg.tls = sim_.server_tls(sc_.server.health);
-    scfg.mode = tls_port ? ServerMode::tls_port : ServerMode::regular_port;
-    log_conn(*c, "open msg" + std::to_string(i + 1) + " " + sc_.client.name + " -> " + sc_.server.name +
-                     (tls_port ? " tls-port" : " port") + " latency=" + std::to_string(c->c2s.latency.count()) + "ms");
-    c->server.emplace(std::move(scfg), loop_.now());
+    scfg.mode = sc_.server.tls_port ? ServerMode::tls_port : ServerMode::regular_port;
+    return scfg;
+  }
+
+  void open_script(std::size_t k) {
+    auto c = std::make_unique<Connection>();
+    c->id = ++connections_;
+    c->script = &sc_.scripts[k];
+    c->c2s.latency = c->s2c.latency = Duration(static_cast<std::int64_t>(
+        net_.between(static_cast<std::uint64_t>(sc_.network.latency_min.count()),
+                     static_cast<std::uint64_t>(std::max(sc_.network.latency_min, sc_.network.latency_max).count()))));
+    c->meddler = std::make_unique<Meddler>(MeddlerKind::none, Prng(0), sc_.server.tls_port);
+    log_conn(*c, "open script" + std::to_string(k + 1) + " -> " + sc_.server.name);
+    c->server.emplace(server_config(), loop_.now());
     Connection* raw = c.get();
     conns_.push_back(std::move(c));
     pump_server(*raw);
-    pump_client(*raw);
+  }
+
+  // A scripted client sends its next chunk once the server's answer ended at a line end.
+  void script_received(Connection& c, const std::string& seg) {
+    if (c.client_gone) return;
+    if (!seg.empty() && seg.back() != '\n') return;
+    if (c.script_next < c.script->send.size()) {
+      send(c, true, c.script->send[c.script_next++], /*atomic=*/true);
+      return;
+    }
+    c.client_gone = true;
+    send_fin(c, true);
+    maybe_end(c);
   }
 
   // ---- moving bytes ------------------------------------------------------------------------
@@ -279,6 +323,8 @@ class Run {
     if (c2s) {
       c.server->receive(seg, loop_.now());
       pump_server(c);
+    } else if (c.script) {
+      script_received(c, seg);
     } else {
       c.client->receive(seg, loop_.now());
       pump_client(c);
@@ -318,6 +364,12 @@ class Run {
       } else {
         if (c.client_gone) return;
         log_conn(c, "s>c close");
+        if (c.script) {
+          c.client_gone = true;
+          send_fin(c, true);
+          maybe_end(c);
+          return;
+        }
         c.client->on_peer_closed(loop_.now());
         pump_client(c);
       }
@@ -331,7 +383,10 @@ class Run {
         c.server->on_peer_closed(loop_.now());
         pump_server(c);
       }
-      if (!c.client_gone) {
+      if (!c.client_gone && c.script) {
+        c.client_gone = true;
+        maybe_end(c);
+      } else if (!c.client_gone) {
         c.client->on_peer_closed(loop_.now(), /*reset=*/true);
         pump_client(c);
       }
@@ -426,6 +481,10 @@ class Run {
       if (sc_.server.policy == Policy::must && !a->tls) {
         violation("c" + std::to_string(c.id) + ": a must server accepted a message without TLS");
       }
+      if (c.script) {
+        ++script_messages_;
+        return;
+      }
       const auto idx = read_message_tag(a->data);
       if (!idx || *idx == 0 || *idx > messages_.size()) {
         violation("c" + std::to_string(c.id) + ": the server accepted a message no client sent");
@@ -449,6 +508,7 @@ class Run {
     if (c.ended || !c.client_gone || !c.server_gone) return;
     // The client alone decides when its attempt is over; the server's close just has to arrive.
     c.ended = true;
+    if (c.script) return;
     MessageState& m = messages_[c.message];
     ClientSession& client = *m.client;
     if (client.wants_reconnect()) {
@@ -522,6 +582,7 @@ class Run {
   std::vector<MessageState> messages_;
   std::vector<std::unique_ptr<Connection>> conns_;
   int connections_ = 0;
+  int script_messages_ = 0;
   std::vector<std::string> violations_;
 };
 

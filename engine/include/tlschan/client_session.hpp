@@ -113,7 +113,8 @@ class ClientSession {
   void enter(Phase next);
   void send(std::string_view wire);
   void handshake_failed(std::string why);
-  void quit(Disposition rest, std::string reason, std::optional<int> code = std::nullopt);
+  void quit(Disposition rest, std::string reason, std::optional<int> code = std::nullopt,
+            CloseReason why = CloseReason::quit);
   void settle(Disposition d, std::string reason, std::optional<int> code = std::nullopt);
   void settle_accepted(Disposition d, const Reply& r);
   void fail_connection(CloseReason why, std::string reason);
@@ -132,6 +133,7 @@ class ClientSession {
   Time now_{};          // the latest time the driver gave
   Time phase_since_{};  // when the current phase began (its timeout runs from there)
   bool plaintext_only_ = false;  // the fallback connection: no STARTTLS
+  CloseReason quit_reason_ = CloseReason::quit;  // why the QUIT was sent
   bool wants_reconnect_ = false;
   std::optional<TlsSession> tls_;
   bool tls_active_ = false;

@@ -113,6 +113,10 @@ std::vector<std::string> check_run(const sim::Scenario& s, const sim::RunResult&
       why.push_back("message " + std::to_string(i + 1) + ": " + got + ", the scenario expects " + *s.expect);
     }
   }
+  if (s.expect_script_messages && r.script_messages != *s.expect_script_messages) {
+    why.push_back("the server accepted " + std::to_string(r.script_messages) + " messages from the scripted clients, the scenario expects " +
+                  std::to_string(*s.expect_script_messages));
+  }
   return why;
 }
 

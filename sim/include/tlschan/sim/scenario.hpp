@@ -64,6 +64,13 @@ struct RetrySpec {
   Duration lifetime = std::chrono::hours(24 * 5);  // a message still deferred past it bounces
 };
 
+// Another client, modeled by the bytes it sends: each chunk goes out once the server's answer to
+// the previous one ended at a line end (the first after the greeting). Plaintext only; it stands
+// for other software and for attackers.
+struct ScriptSpec {
+  std::vector<std::string> send;
+};
+
 struct Scenario {
   std::string name = "scenario";
   ServerSpec server;
@@ -72,7 +79,9 @@ struct Scenario {
   NetworkSpec network;
   std::vector<FaultSpec> faults;
   RetrySpec retry;
+  std::vector<ScriptSpec> scripts;
   std::optional<std::string> expect;  // the outcome every message must reach, in the matrix vocabulary
+  std::optional<int> expect_script_messages;  // messages the server must accept from the scripts
 };
 
 }  // namespace tlschan::sim

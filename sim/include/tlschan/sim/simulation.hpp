@@ -31,6 +31,7 @@ struct RunResult {
   std::uint64_t seed = 0;
   std::vector<MessageResult> messages;
   std::vector<std::string> violations;  // broken invariants (semantics.md section 5)
+  int script_messages = 0;              // messages the server accepted from scripted clients
   bool completed = false;               // false: the event bound ran out
   Time end{};
   std::uint64_t events = 0;
