@@ -119,7 +119,8 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
   }
   Scenario s;
   s.messages.clear();
-  r.check_keys(root, "", {"name", "server", "client", "message", "network", "fault", "retry", "expect", "script"});
+  r.check_keys(root, "", {"name", "server", "client", "message", "network", "fault", "retry", "expect", "script",
+                          "server_script"});
   r.get(root, "name", "name", s.name);
 
   if (const toml::table* t = subtable(r, root, "server")) {
@@ -185,8 +186,10 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
       for (std::size_t i = 0; i < a->size(); ++i) {
         const toml::table& t = *(*a)[i].as_table();
         const std::string path = "script[" + std::to_string(i) + "]";
-        r.check_keys(t, path, {"send"});
+        r.check_keys(t, path, {"send", "wait", "tls"});
         ScriptSpec sp;
+        r.get(t, "wait", path + ".wait", sp.wait);
+        r.get(t, "tls", path + ".tls", sp.tls);
         const toml::node* sendn = t.get("send");
         const toml::array* sa = sendn ? sendn->as_array() : nullptr;
         if (!sa || sa->empty()) {
@@ -203,6 +206,25 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
         s.scripts.push_back(std::move(sp));
       }
     }
+  }
+  if (const toml::table* t = subtable(r, root, "server_script")) {
+    r.check_keys(*t, "server_script", {"replies", "tls"});
+    ServerScriptSpec sp;
+    r.get(*t, "tls", "server_script.tls", sp.tls);
+    const toml::node* rn = t->get("replies");
+    const toml::array* ra = rn ? rn->as_array() : nullptr;
+    if (!ra) {
+      r.fail(rn ? rn : root.get("server_script"), "server_script.replies", "expected an array of strings (the greeting, then one chunk per command)");
+    } else {
+      for (const auto& v : *ra) {
+        if (auto str = v.value<std::string>()) {
+          sp.replies.push_back(*str);
+        } else {
+          r.fail(&v, "server_script.replies", "expected a string");
+        }
+      }
+    }
+    s.server_script = std::move(sp);
   }
   // A scenario of scripted clients alone sends no queued message.
   if (s.messages.empty() && !root.get("script")) s.messages.push_back(MessageSpec{});
@@ -356,9 +378,14 @@ std::string print_scenario(const Scenario& s) {
     for (const auto& sp : s.scripts) {
       toml::array send;
       for (const auto& chunk : sp.send) send.push_back(chunk);
-      scripts.push_back(toml::table{{"send", std::move(send)}});
+      scripts.push_back(toml::table{{"send", std::move(send)}, {"wait", sp.wait}, {"tls", sp.tls}});
     }
     root.insert("script", std::move(scripts));
+  }
+  if (s.server_script) {
+    toml::array replies;
+    for (const auto& chunk : s.server_script->replies) replies.push_back(chunk);
+    root.insert("server_script", toml::table{{"replies", std::move(replies)}, {"tls", s.server_script->tls}});
   }
   toml::table expect;
   if (s.expect) expect.insert("outcome", *s.expect);

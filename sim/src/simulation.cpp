@@ -108,6 +108,14 @@ struct Connection {
   bool starttls_seen = false;  // transcript: the client's STARTTLS went by
   const ScriptSpec* script = nullptr;  // a scripted client instead of a ClientSession
   std::size_t script_next = 0;
+  bool script_awaiting_220 = false;
+  bool script_greeted = false;
+  std::optional<TlsSession> script_tls;  // the scripted client's TLS, after a 220
+  std::string script_reply;              // the reply line being read while awaiting the 220
+  const ServerScriptSpec* server_script = nullptr;  // a scripted server instead of a ServerSession
+  std::size_t server_next = 0;
+  bool server_starttls_pending = false;
+  std::optional<TlsSession> server_tls;  // the scripted server's TLS
 };
 
 struct MessageState {
@@ -203,19 +211,16 @@ class Run {
     c->id = ++connections_;
     c->message = i;
     c->client = &*messages_[i].client;
-    c->c2s.latency = Duration(static_cast<std::int64_t>(
-        net_.between(static_cast<std::uint64_t>(sc_.network.latency_min.count()),
-                     static_cast<std::uint64_t>(std::max(sc_.network.latency_min, sc_.network.latency_max).count()))));
+    c->c2s.latency = draw_latency();
     c->s2c.latency = c->c2s.latency;
     const bool tls_port = sc_.server.tls_port;
     c->c2s.tls = c->s2c.tls = tls_port;
     c->meddler = std::make_unique<Meddler>(sc_.network.meddler, Prng(meddle_.next()), tls_port);
     log_conn(*c, "open msg" + std::to_string(i + 1) + " " + sc_.client.name + " -> " + sc_.server.name +
                      (tls_port ? " tls-port" : " port") + " latency=" + std::to_string(c->c2s.latency.count()) + "ms");
-    c->server.emplace(server_config(), loop_.now());
     Connection* raw = c.get();
     conns_.push_back(std::move(c));
-    pump_server(*raw);
+    start_server(*raw);
     pump_client(*raw);
   }
 
@@ -234,28 +239,166 @@ class Run {
     auto c = std::make_unique<Connection>();
     c->id = ++connections_;
     c->script = &sc_.scripts[k];
-    c->c2s.latency = c->s2c.latency = Duration(static_cast<std::int64_t>(
-        net_.between(static_cast<std::uint64_t>(sc_.network.latency_min.count()),
-                     static_cast<std::uint64_t>(std::max(sc_.network.latency_min, sc_.network.latency_max).count()))));
+    c->c2s.latency = c->s2c.latency = draw_latency();
     c->meddler = std::make_unique<Meddler>(MeddlerKind::none, Prng(0), sc_.server.tls_port);
     log_conn(*c, "open script" + std::to_string(k + 1) + " -> " + sc_.server.name);
-    c->server.emplace(server_config(), loop_.now());
     Connection* raw = c.get();
     conns_.push_back(std::move(c));
-    pump_server(*raw);
+    start_server(*raw);
+    if (!raw->script->wait) script_send(*raw);
   }
 
-  // A scripted client sends its next chunk once the server's answer ended at a line end.
-  void script_received(Connection& c, const std::string& seg) {
-    if (c.client_gone) return;
-    if (!seg.empty() && seg.back() != '\n') return;
-    if (c.script_next < c.script->send.size()) {
-      send(c, true, c.script->send[c.script_next++], /*atomic=*/true);
+  Duration draw_latency() {
+    return Duration(static_cast<std::int64_t>(
+        net_.between(static_cast<std::uint64_t>(sc_.network.latency_min.count()),
+                     static_cast<std::uint64_t>(std::max(sc_.network.latency_min, sc_.network.latency_max).count()))));
+  }
+
+  void start_server(Connection& c) {
+    if (sc_.server_script && !c.script) {
+      c.server_script = &*sc_.server_script;
+      script_server_reply(c);
       return;
     }
+    c.server.emplace(server_config(), loop_.now());
+    pump_server(c);
+  }
+
+  // ---- scripted clients ------------------------------------------------------------------------
+
+  // Sends the script's next chunk (all of them without `wait`), stopping at a STARTTLS under `tls`.
+  void script_send(Connection& c) {
+    const ScriptSpec& sp = *c.script;
+    while (c.script_next < sp.send.size() && !c.client_gone) {
+      const std::string& chunk = sp.send[c.script_next++];
+      if (c.script_tls) {
+        c.script_tls->write(chunk);
+        std::string wire;
+        c.script_tls->take_output(wire);
+        send(c, true, std::move(wire), true);
+      } else {
+        send(c, true, chunk, true);
+      }
+      if (sp.tls && !c.script_tls && chunk.find("STARTTLS\r\n") != std::string::npos) {
+        c.script_awaiting_220 = true;
+        c.script_reply.clear();
+        return;
+      }
+      if (sp.wait) return;
+    }
+  }
+
+  void script_close(Connection& c) {
+    if (c.client_gone) return;
     c.client_gone = true;
     send_fin(c, true);
     maybe_end(c);
+  }
+
+  void script_received(Connection& c, const std::string& seg) {
+    if (c.client_gone) return;
+    std::string plain = seg;
+    if (c.script_tls) {
+      const bool was_up = c.script_tls->state() == TlsState::established;
+      c.script_tls->feed(seg);
+      plain.clear();
+      const TlsState st = c.script_tls->advance(plain);
+      std::string wire;
+      c.script_tls->take_output(wire);
+      send(c, true, std::move(wire), false);
+      if (st == TlsState::failed || st == TlsState::closed) return script_close(c);
+      if (st != TlsState::established) return;
+      if (!was_up) {
+        log_conn(c, "script tls-established " + c.script_tls->version());
+        // After a handshake the client speaks first.
+        if (c.script_next < c.script->send.size()) script_send(c);
+      }
+    }
+    // Reads whole reply lines; a final line (code then space) ends a reply.
+    c.script_reply += plain;
+    std::size_t at = 0;
+    while (!c.client_gone) {
+      const auto lf = c.script_reply.find('\n', at);
+      if (lf == std::string::npos) break;
+      const std::string_view line = std::string_view(c.script_reply).substr(at, lf + 1 - at);
+      at = lf + 1;
+      if (line.size() >= 4 && line[3] == '-') continue;
+      const bool greeting = !c.script_greeted;
+      c.script_greeted = true;
+      if (!greeting && c.script_awaiting_220 && line.substr(0, 4) == "220 ") {
+        // The answer to STARTTLS: whatever came after it is not read; the handshake starts.
+        c.script_awaiting_220 = false;
+        c.script_reply.clear();
+        at = 0;
+        c.script_tls.emplace(sim_.client_tls());
+        std::string ignored, wire;
+        c.script_tls->advance(ignored);
+        c.script_tls->take_output(wire);
+        send(c, true, std::move(wire), false);
+        return;
+      }
+      if (c.script_awaiting_220) continue;
+      // Without `wait` the script leaves the connection open until the server closes it.
+      if (!c.script->wait) continue;
+      if (c.script_next < c.script->send.size()) {
+        script_send(c);
+      } else {
+        script_close(c);
+      }
+    }
+    c.script_reply.erase(0, at);
+  }
+
+  // ---- scripted server --------------------------------------------------------------------------
+
+  void script_server_reply(Connection& c) {
+    const ServerScriptSpec& sp = *c.server_script;
+    if (c.server_next >= sp.replies.size()) {
+      c.server_gone = true;
+      send_fin(c, false);
+      maybe_end(c);
+      return;
+    }
+    const std::string& chunk = sp.replies[c.server_next++];
+    if (c.server_tls) {
+      c.server_tls->write(chunk);
+      std::string wire;
+      c.server_tls->take_output(wire);
+      send(c, false, std::move(wire), true);
+    } else {
+      send(c, false, chunk, true);
+    }
+    if (sp.tls && !c.server_tls && c.server_starttls_pending && chunk.rfind("220", 0) == 0) {
+      c.server_tls.emplace(sim_.server_tls(Health::ok));
+    }
+    c.server_starttls_pending = false;
+  }
+
+  void script_server_received(Connection& c, const std::string& seg) {
+    if (c.server_gone) return;
+    std::string plain = seg;
+    if (c.server_tls) {
+      const bool was_up = c.server_tls->state() == TlsState::established;
+      c.server_tls->feed(seg);
+      plain.clear();
+      const TlsState st = c.server_tls->advance(plain);
+      std::string wire;
+      c.server_tls->take_output(wire);
+      send(c, false, std::move(wire), false);
+      if (st == TlsState::failed || st == TlsState::closed) {
+        c.server_gone = true;
+        send_fin(c, false);
+        maybe_end(c);
+        return;
+      }
+      if (st != TlsState::established) return;
+      if (!was_up) log_conn(c, "script-server tls-established " + c.server_tls->version());
+    }
+    std::string upper = plain;
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (upper.find("STARTTLS\r\n") != std::string::npos) c.server_starttls_pending = true;
+    if (plain.empty() || plain.back() != '\n') return;
+    script_server_reply(c);
   }
 
   // ---- moving bytes ------------------------------------------------------------------------
@@ -320,7 +463,9 @@ class Run {
   void deliver(Connection& c, bool c2s, const std::string& seg) {
     if (c2s ? c.server_gone : c.client_gone) return;
     if (out_) transcript_bytes(c, c2s, seg);
-    if (c2s) {
+    if (c2s && c.server_script) {
+      script_server_received(c, seg);
+    } else if (c2s) {
       c.server->receive(seg, loop_.now());
       pump_server(c);
     } else if (c.script) {
@@ -359,15 +504,19 @@ class Run {
       if (c2s) {
         if (c.server_gone) return;
         log_conn(c, "c>s close");
+        if (c.server_script) {
+          c.server_gone = true;
+          send_fin(c, false);
+          maybe_end(c);
+          return;
+        }
         c.server->on_peer_closed(loop_.now());
         pump_server(c);
       } else {
         if (c.client_gone) return;
         log_conn(c, "s>c close");
         if (c.script) {
-          c.client_gone = true;
-          send_fin(c, true);
-          maybe_end(c);
+          script_close(c);
           return;
         }
         c.client->on_peer_closed(loop_.now());
@@ -379,7 +528,10 @@ class Run {
   void reset(Connection& c) {
     c.c2s.fin_sent = c.s2c.fin_sent = true;
     loop_.after(c.c2s.latency, [this, &c] {
-      if (!c.server_gone) {
+      if (!c.server_gone && c.server_script) {
+        c.server_gone = true;
+        maybe_end(c);
+      } else if (!c.server_gone) {
         c.server->on_peer_closed(loop_.now());
         pump_server(c);
       }
@@ -442,6 +594,7 @@ class Run {
   }
 
   void arm_timer(Connection& c, bool client) {
+    if (!client && !c.server) return;
     const std::optional<Time> due = client ? c.client->deadline() : c.server->deadline();
     std::uint64_t& gen = client ? c.client_timer : c.server_timer;
     const std::uint64_t mine = ++gen;
@@ -563,6 +716,7 @@ class Run {
     const std::string id = "message " + std::to_string(i + 1);
     const bool delivered_any = std::any_of(m.result.recipients.begin(), m.result.recipients.end(),
                                            [](const RecipientOutcome& o) { return o.disposition == Disposition::delivered; });
+    if (sc_.server_script) return;  // no real server counts the copies
     if (delivered_any && m.result.deliveries == 0) violation(id + ": reported delivered but the server never accepted it (lost)");
     if (m.result.deliveries > 1 && !m.result.rfc1047_window) {
       violation(id + ": delivered " + std::to_string(m.result.deliveries) + " times outside the RFC 1047 window");

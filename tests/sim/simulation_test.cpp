@@ -207,6 +207,67 @@ TEST(Simulation, ManyMessagesConcurrently) {
   EXPECT_TRUE(r.violations.empty());
 }
 
+TEST(Scripts, PipelinedInjectionBehindStarttls_NothingAcceptedOrAnswered) {
+  Scenario s = cell(Policy::no, Policy::must);
+  s.messages.clear();
+  s.scripts.push_back(ScriptSpec{{"EHLO a\r\n", "STARTTLS\r\nMAIL FROM:<x@y>\r\nRCPT TO:<v@w>\r\nDATA\r\nx\r\n.\r\n"}, true, false});
+  std::string t;
+  const RunResult r = simulator().run(s, 4, &t);
+  EXPECT_EQ(r.script_messages, 0);
+  EXPECT_NE(t.find("server plaintext-discarded 44"), std::string::npos) << t;
+  EXPECT_EQ(t.find("250 2.1.0"), std::string::npos) << "an injected MAIL was answered";
+}
+
+TEST(Scripts, TlsScript_DeliversInsideTls_AfterTheSwitch) {
+  Scenario s = cell(Policy::no, Policy::may);
+  s.server.switch_target = "tcp_tls";
+  s.messages.clear();
+  s.scripts.push_back(ScriptSpec{{"EHLO a\r\n", "STARTTLS\r\n", "EHLO a\r\n", "MAIL FROM:<a@b>\r\n", "RCPT TO:<c@d>\r\n",
+                                  "DATA\r\n", "hi\r\n.\r\n", "QUIT\r\n"},
+                                 true, true});
+  std::string t;
+  const RunResult r = simulator().run(s, 4, &t);
+  EXPECT_EQ(r.script_messages, 1);
+  EXPECT_NE(t.find("message-accepted channel=tcp_tls tls"), std::string::npos) << t;
+}
+
+TEST(Scripts, NoWaitScriptSendsEverythingAtOnce) {
+  Scenario s = cell(Policy::no, Policy::no);
+  s.messages.clear();
+  s.scripts.push_back(ScriptSpec{{"EHLO a\r\n", "MAIL FROM:<a@b>\r\n", "RCPT TO:<c@d>\r\n", "DATA\r\n", "x\r\n.\r\n"}, false, false});
+  std::string t;
+  const RunResult r = simulator().run(s, 4, &t);
+  EXPECT_EQ(r.script_messages, 1);
+  // The five chunks left at once: the last one arrives together with the greeting (same latency).
+  const auto greeting = t.find("s>c 220 ");
+  const auto data = t.find("c>s x\\r\\n.\\r\\n");
+  ASSERT_NE(data, std::string::npos) << t;
+  ASSERT_NE(greeting, std::string::npos) << t;
+  const auto line_start = [&](std::size_t at) { return t.rfind('\n', at) + 1; };
+  EXPECT_EQ(t.substr(line_start(data), 12), t.substr(line_start(greeting), 12)) << t;
+}
+
+TEST(Scripts, ScriptedServerResponseInjection_ClientReadsNoneOfIt) {
+  Scenario s = cell(Policy::must, Policy::may);
+  s.server_script = ServerScriptSpec{{"220 evil ESMTP\r\n", "250-evil\r\n250 STARTTLS\r\n",
+                                      "220 2.0.0 go\r\n250-evil\r\n250 AUTH PLAIN\r\n", "250-evil\r\n250 8BITMIME\r\n",
+                                      "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 queued\r\n", "221 bye\r\n"},
+                                     true};
+  std::string t;
+  const RunResult r = simulator().run(s, 4, &t);
+  EXPECT_EQ(outcome_word(r.messages[0]), "delivered-tls") << t;
+  EXPECT_NE(t.find("client plaintext-discarded 26"), std::string::npos) << t;
+}
+
+TEST(Scripts, ScriptedServerThatNeverOffersStarttls_MustDefers) {
+  Scenario s = cell(Policy::must, Policy::may);
+  s.server_script = ServerScriptSpec{{"220 old ESMTP\r\n", "250 old\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 ok\r\n"}, true};
+  std::string t;
+  const RunResult r = simulator().run(s, 4, &t);
+  EXPECT_EQ(outcome_word(r.messages[0]), "deferred");
+  EXPECT_EQ(t.find("MAIL FROM"), std::string::npos) << t;
+}
+
 TEST(ScenarioFile, PrintParseRoundTrip) {
   Scenario s = cell(Policy::must, Policy::may, Health::broken, MeddlerKind::refuse);
   s.server.switch_target = "tcp_tls";
@@ -214,6 +275,9 @@ TEST(ScenarioFile, PrintParseRoundTrip) {
   s.retry.backoff = {seconds(60)};
   s.messages[0].body = "Subject: x\r\n\r\n\"quoted\" \\ and 'single'\r\n";
   s.expect = "deferred";
+  s.scripts.push_back(ScriptSpec{{"EHLO x\r\n", "STARTTLS\r\n"}, false, true});
+  s.server_script = ServerScriptSpec{{"220 x\r\n", "250 ok\r\n"}, false};
+  s.expect_script_messages = 0;
   const std::string text = print_scenario(s);
   auto back = parse_scenario(text, "x.toml");
   ASSERT_TRUE(back.has_value()) << back.error().message << "\n" << text;
@@ -221,6 +285,12 @@ TEST(ScenarioFile, PrintParseRoundTrip) {
   EXPECT_EQ(back->messages[0].body, s.messages[0].body);
   EXPECT_EQ(back->faults.size(), 1u);
   EXPECT_EQ(back->faults[0].after_bytes, 77u);
+  ASSERT_EQ(back->scripts.size(), 1u);
+  EXPECT_FALSE(back->scripts[0].wait);
+  EXPECT_TRUE(back->scripts[0].tls);
+  ASSERT_TRUE(back->server_script.has_value());
+  EXPECT_EQ(back->server_script->replies.size(), 2u);
+  EXPECT_FALSE(back->server_script->tls);
 }
 
 TEST(ScenarioFile, ErrorsNameFileLineColumnAndKey) {
@@ -241,7 +311,9 @@ TEST(ScenarioFile, ErrorsNameFileLineColumnAndKey) {
 
 TEST(ScenarioFile, EveryShippedScenarioParsesAndHoldsItsChecks) {
   for (const char* name : {"starttls-may-to-must", "strip-downgrades-may", "strip-must-defers", "broken-tls-fallback",
-                           "inject-command", "rfc1047-window", "retry-until-lifetime"}) {
+                           "inject-command", "rfc1047-window", "retry-until-lifetime", "scripted-injection-must-server",
+                           "scripted-plaintext-to-must", "scripted-server-response-injection",
+                           "scripted-starttls-client"}) {
     auto s = load_scenario(std::string(TLSCHAN_SOURCE_DIR "/corpus/scenarios/") + name + ".toml");
     ASSERT_TRUE(s.has_value()) << s.error().message;
     const RunResult r = simulator().run(*s, 1);

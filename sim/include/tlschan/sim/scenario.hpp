@@ -64,11 +64,24 @@ struct RetrySpec {
   Duration lifetime = std::chrono::hours(24 * 5);  // a message still deferred past it bounces
 };
 
-// Another client, modeled by the bytes it sends: each chunk goes out once the server's answer to
-// the previous one ended at a line end (the first after the greeting). Plaintext only; it stands
-// for other software and for attackers.
+// Another client, modeled by the bytes it sends; it stands for other software and for attackers.
+// With `wait`, each chunk goes out once the server's answer to the previous one ended at a line end
+// (the first after the greeting); without, the chunks go out at once, one segment each. With
+// `tls`, a chunk holding a STARTTLS line waits for the reply, and after a 220 the script runs a real
+// TLS handshake and sends the rest inside TLS.
 struct ScriptSpec {
   std::vector<std::string> send;
+  bool wait = true;
+  bool tls = false;
+};
+
+// A server modeled by its replies, in place of the real one: the first chunk is the greeting, each
+// next one answers client bytes that ended at a line end. With `tls`, a chunk starting with 220 that
+// answers a STARTTLS line is followed by a real TLS handshake (the healthy certificate), and the
+// chunks after it go inside TLS. When the chunks run out, it closes.
+struct ServerScriptSpec {
+  std::vector<std::string> replies;
+  bool tls = true;
 };
 
 struct Scenario {
@@ -80,6 +93,7 @@ struct Scenario {
   std::vector<FaultSpec> faults;
   RetrySpec retry;
   std::vector<ScriptSpec> scripts;
+  std::optional<ServerScriptSpec> server_script;  // replaces the real server for the queued messages
   std::optional<std::string> expect;  // the outcome every message must reach, in the matrix vocabulary
   std::optional<int> expect_script_messages;  // messages the server must accept from the scripts
 };
