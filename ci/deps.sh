@@ -11,7 +11,7 @@ packages=(
   # libraries
   libssl-dev openssl
   libgtest-dev libgmock-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev librapidcheck-dev
 )
 
 missing=()

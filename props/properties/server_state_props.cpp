@@ -1,0 +1,291 @@
+// 2. The server state machine: random command sequences (pipelined groups, DATA with random bodies
+// and smuggling sequences, STARTTLS with real handshakes) against the spec's reply model, for every
+// server policy and TLS health, before and after TLS.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+#include <rapidcheck/state.h>
+
+#include <sstream>
+
+#include "engine/server_harness.hpp"
+#include "failure_transcript.hpp"
+#include "scenario_gen.hpp"
+#include "tlschan/oracle/server_model.hpp"
+
+namespace tlschan::props {
+namespace {
+
+using Cmd = oracle::Command;
+
+std::string bytes_of(Cmd c) {
+  switch (c) {
+    case Cmd::ehlo: return "EHLO client.example\r\n";
+    case Cmd::helo: return "HELO client.example\r\n";
+    case Cmd::hello_without_domain: return "EHLO\r\n";
+    case Cmd::mail: return "MAIL FROM:<a@example.org>\r\n";
+    case Cmd::mail_bad_syntax: return "MAIL FROM:a@example.org\r\n";
+    case Cmd::mail_unknown_parameter: return "MAIL FROM:<a@example.org> FOO=BAR\r\n";
+    case Cmd::mail_size_over_limit: return "MAIL FROM:<a@example.org> SIZE=99999999999\r\n";
+    case Cmd::rcpt: return "RCPT TO:<b@example.net>\r\n";
+    case Cmd::rcpt_without_path: return "RCPT TO:\r\n";
+    case Cmd::data: return "DATA\r\n";
+    case Cmd::data_with_argument: return "DATA now\r\n";
+    case Cmd::rset: return "RSET\r\n";
+    case Cmd::noop: return "NOOP\r\n";
+    case Cmd::quit: return "QUIT\r\n";
+    case Cmd::vrfy: return "VRFY bob\r\n";
+    case Cmd::vrfy_without_argument: return "VRFY\r\n";
+    case Cmd::expn: return "EXPN staff\r\n";
+    case Cmd::help: return "HELP\r\n";
+    case Cmd::starttls: return "STARTTLS\r\n";
+    case Cmd::starttls_with_argument: return "STARTTLS now\r\n";
+    case Cmd::unknown_verb: return "XYZZY\r\n";
+    case Cmd::line_too_long: return "NOOP " + std::string(600, 'x') + "\r\n";
+    case Cmd::bare_lf: return "NOOP\n";
+    case Cmd::nul: return std::string("NO\0OP\r\n", 7);
+    case Cmd::bare_cr: return "NO\rOP\r\n";
+  }
+  return "";
+}
+
+const char* name_of(Cmd c) {
+  static const char* names[] = {"ehlo", "helo", "hello_without_domain", "mail", "mail_bad_syntax",
+                                "mail_unknown_parameter", "mail_size_over_limit", "rcpt", "rcpt_without_path",
+                                "data", "data_with_argument", "rset", "noop", "quit", "vrfy",
+                                "vrfy_without_argument", "expn", "help", "starttls", "starttls_with_argument",
+                                "unknown_verb", "line_too_long", "bare_lf", "nul", "bare_cr"};
+  return names[static_cast<int>(c)];
+}
+
+// The smuggling sequences of prior-art.md: none of them ends the data.
+const std::string smuggling[] = {"\n.\n", "\r.\r", "\r.\n", "\n.\r", "\n.\r\n", "\r\n.\n",
+                                 "\r.\r\n", "\r\n.\r", std::string("\r\n\0.\r\n", 6), std::string("\r\n.\0\r\n", 6)};
+
+struct Body {
+  std::string wire;  // as sent, dot-stuffed, without the final ".\r\n"
+  bool malformed = false;
+};
+
+// The spec's judgement of a body, written here (not the engine's): a bare CR, a bare LF, a NUL or a
+// line over 1000 octets with its CRLF makes the whole message refused.
+bool malformed(const std::string& wire) {
+  std::size_t line = 0;
+  for (std::size_t i = 0; i < wire.size(); ++i) {
+    const char c = wire[i];
+    if (c == '\0') return true;
+    if (c == '\r' && (i + 1 >= wire.size() || wire[i + 1] != '\n')) return true;
+    if (c == '\n' && (i == 0 || wire[i - 1] != '\r')) return true;
+    ++line;
+    if (c == '\n') {
+      if (line > 1000) return true;
+      line = 0;
+    }
+  }
+  return false;
+}
+
+rc::Gen<Body> gen_body() {
+  return rc::gen::exec([] {
+    Body b;
+    const auto lines = *rc::gen::inRange(0, 6);
+    for (int i = 0; i < lines; ++i) {
+      std::string line = *rc::gen::container<std::string>(rc::gen::element('a', 'b', '.', ' ', ':'));
+      if (*rc::gen::weightedElement<bool>({{6, false}, {1, true}})) line += std::string(1000, 'l');
+      if (!line.empty() && line.front() == '.') line.insert(0, ".");  // dot-stuffing
+      if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}})) {
+        line += "x" + *rc::gen::elementOf(std::vector<std::string>(std::begin(smuggling), std::end(smuggling))) + "x";
+      }
+      b.wire += line + "\r\n";
+    }
+    b.malformed = malformed(b.wire);
+    return b;
+  });
+}
+
+struct Model {
+  oracle::ServerModel server;
+  std::vector<std::string> sent;  // every chunk so far, for the failure transcript
+};
+
+struct Sut {
+  test::ServerHarness harness;
+  Policy policy;
+  sim::Health health;
+};
+
+// The final reply code of each reply in `text`, and the lines of the last reply.
+std::vector<std::string> final_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() >= 4 && line[3] == '-') continue;
+    out.push_back(line);
+  }
+  return out;
+}
+
+void expect_reply(const std::string& got, const oracle::ModelReply& want, bool then_421) {
+  const auto finals = final_lines(got);
+  if (want.code == 0) {
+    RC_ASSERT(got.empty());
+    return;
+  }
+  RC_ASSERT(finals.size() == (then_421 ? 2u : 1u));
+  RC_ASSERT(finals[0].substr(0, 3) == std::to_string(want.code));
+  if (!want.enhanced.empty()) RC_ASSERT(finals[0].substr(4, want.enhanced.size()) == want.enhanced);
+  if (then_421) RC_ASSERT(finals[1].substr(0, 9) == "421 4.7.0");
+}
+
+struct Send : rc::state::Command<Model, Sut> {
+  // Weighted toward the transaction and STARTTLS, so that most sequences get past TLS.
+  Cmd command = *rc::gen::weightedElement<Cmd>({
+      {6, Cmd::ehlo}, {2, Cmd::helo}, {1, Cmd::hello_without_domain}, {6, Cmd::mail}, {1, Cmd::mail_bad_syntax},
+      {1, Cmd::mail_unknown_parameter}, {1, Cmd::mail_size_over_limit}, {6, Cmd::rcpt}, {1, Cmd::rcpt_without_path},
+      {1, Cmd::data_with_argument}, {2, Cmd::rset}, {2, Cmd::noop}, {1, Cmd::quit}, {2, Cmd::vrfy},
+      {1, Cmd::vrfy_without_argument}, {1, Cmd::expn}, {1, Cmd::help}, {5, Cmd::starttls}, {1, Cmd::starttls_with_argument},
+      {1, Cmd::unknown_verb}, {1, Cmd::line_too_long}, {1, Cmd::bare_lf}, {1, Cmd::nul}, {1, Cmd::bare_cr}});
+
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.server.closed()); }
+
+  void apply(Model& m) const override {
+    m.sent.push_back(bytes_of(command));
+    const auto r = m.server.apply(command);
+    if (command == Cmd::starttls && r.code == 220) m.server.after_starttls_220();
+  }
+
+  void run(const Model& m, Sut& sut) const override {
+    Model next = m;
+    const oracle::ModelReply want = next.server.apply(command);
+    const std::string got = sut.harness.send(bytes_of(command));
+    expect_reply(got, want, next.server.error_limit_reached());
+    if ((command == Cmd::ehlo) && want.code == 250) {
+      const bool listed = got.find("STARTTLS\r\n") != std::string::npos;
+      RC_ASSERT(listed == next.server.lists_starttls());
+    }
+    if (command == Cmd::starttls && want.code == 220) {
+      const bool up = sut.harness.start_tls();
+      RC_ASSERT(up == (sut.health == sim::Health::ok));
+      RC_ASSERT(sut.harness.take_greeting().empty());  // no second greeting
+    }
+    if (next.server.closed()) RC_ASSERT(sut.harness.server().finished());
+  }
+
+  void show(std::ostream& os) const override { os << "Send(" << name_of(command) << ")"; }
+};
+
+struct SendData : rc::state::Command<Model, Sut> {
+  Body body = *gen_body();
+
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.server.closed()); }
+
+  void apply(Model& m) const override {
+    m.sent.push_back("DATA\r\n");
+    const auto r = m.server.apply(Cmd::data);
+    if (r.code == 354) {
+      m.sent.push_back(body.wire + ".\r\n");
+      m.server.data_reply(body.malformed, false);
+    }
+  }
+
+  void run(const Model& m, Sut& sut) const override {
+    Model next = m;
+    const auto want = next.server.apply(Cmd::data);
+    const std::string got = sut.harness.send("DATA\r\n");
+    expect_reply(got, want, next.server.error_limit_reached());
+    if (want.code != 354) return;
+    const int before = static_cast<int>(sut.harness.events_of<MessageAccepted>().size());
+    RC_ASSERT(before == 0);
+    const std::string end = sut.harness.send(body.wire + ".\r\n");
+    const auto want_end = next.server.data_reply(body.malformed, false);
+    expect_reply(end, want_end, false);
+    RC_ASSERT(sut.harness.events_of<MessageAccepted>().size() == (want_end.code == 250 ? 1u : 0u));
+  }
+
+  void show(std::ostream& os) const override {
+    os << "SendData(" << body.wire.size() << " octets" << (body.malformed ? ", malformed" : "") << ")";
+  }
+};
+
+// A pipelined group: several commands in one segment, answered in order.
+struct SendPipelined : rc::state::Command<Model, Sut> {
+  std::vector<Cmd> group = *rc::gen::container<std::vector<Cmd>>(
+      *rc::gen::inRange<std::size_t>(2, 5),
+      rc::gen::element(Cmd::ehlo, Cmd::mail, Cmd::rcpt, Cmd::noop, Cmd::rset, Cmd::vrfy,
+                       Cmd::unknown_verb, Cmd::bare_lf, Cmd::mail_unknown_parameter));
+
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.server.closed()); }
+
+  std::string bytes() const {
+    std::string all;
+    for (const Cmd c : group) all += bytes_of(c);
+    return all;
+  }
+
+  void apply(Model& m) const override {
+    m.sent.push_back(bytes());
+    for (const Cmd c : group) m.server.apply(c);
+  }
+
+  void run(const Model& m, Sut& sut) const override {
+    Model next = m;
+    std::vector<int> want;
+    for (const Cmd c : group) {
+      if (next.server.closed()) break;
+      want.push_back(next.server.apply(c).code);
+      if (next.server.error_limit_reached()) want.push_back(421);
+    }
+    const auto finals = final_lines(sut.harness.send(bytes()));
+    RC_ASSERT(finals.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) RC_ASSERT(finals[i].substr(0, 3) == std::to_string(want[i]));
+  }
+
+  void show(std::ostream& os) const override {
+    os << "SendPipelined(";
+    for (const Cmd c : group) os << name_of(c) << " ";
+    os << ")";
+  }
+};
+
+oracle::Pol pol(Policy p) {
+  return p == Policy::no ? oracle::Pol::no : p == Policy::may ? oracle::Pol::may : oracle::Pol::must;
+}
+oracle::Health hl(sim::Health h) {
+  return h == sim::Health::ok ? oracle::Health::ok
+         : h == sim::Health::unavailable ? oracle::Health::unavailable
+                                         : oracle::Health::broken;
+}
+
+ServerConfig config_for(Policy policy, sim::Health health) {
+  ServerConfig c = test::server_config(policy, health != sim::Health::unavailable);
+  if (health == sim::Health::broken) c.tls = test::broken_server_tls();
+  return c;
+}
+
+// The command sequence as a scripted client of the simulator, for the failure transcript.
+sim::Scenario script_scenario(Policy policy, sim::Health health, const std::vector<std::string>& sent) {
+  sim::Scenario s;
+  s.name = "server state machine (minimal failing case)";
+  s.server.policy = policy;
+  s.server.health = health;
+  s.messages.clear();
+  s.scripts.push_back(sim::ScriptSpec{sent, true, true});
+  return s;
+}
+
+RC_GTEST_PROP(ServerStateMachine, EveryReplyAsTheSpecSays, ()) {
+  const Policy policy = *gen_policy();
+  const sim::Health health = *gen_health();
+  Model initial{oracle::ServerModel(pol(policy), hl(health)), {}};
+  Sut sut{test::ServerHarness(config_for(policy, health)), policy, health};
+  RC_ASSERT(sut.harness.read().substr(0, 4) == "220 ");
+  const auto commands = *rc::state::gen::commands(initial, rc::state::gen::execOneOfWithArgs<Send, Send, Send, SendData, SendPipelined>());
+  // Replays the commands on the model to know what was sent, for the transcript if it fails.
+  Model replayed = initial;
+  for (const auto& c : commands) c->apply(replayed);
+  RecordOnFailure record("ServerStateMachine.EveryReplyAsTheSpecSays", script_scenario(policy, health, replayed.sent), 1);
+  rc::state::runAll(commands, initial, sut);
+}
+
+}  // namespace
+}  // namespace tlschan::props
