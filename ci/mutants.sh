@@ -28,7 +28,7 @@ for patch in "$OLDPWD"/ci/mutants/*.patch; do
   else
     RC_PARAMS="max_success=$cases" TLSCHAN_FAILURES="$scratch/failures/$name" \
       "$scratch/build/bin/props_tests" >"$scratch/$name.log" 2>&1
-    caught=$(grep -E '^\[  FAILED  \] [A-Za-z]+\.[A-Za-z_]+ \(' "$scratch/$name.log" | sed -E 's/^\[  FAILED  \] ([^ ]+) .*/\1/' | sort -u | paste -sd, -)
+    caught=$(grep -E '^\[  FAILED  \] [A-Za-z0-9_]+\.[A-Za-z0-9_]+ \(' "$scratch/$name.log" | sed -E 's/^\[  FAILED  \] ([^ ]+) .*/\1/' | sort -u | paste -sd, -)
     if [ -n "$caught" ]; then
       echo "$name: caught by $caught"
     else
