@@ -1,8 +1,10 @@
 // tlschan: simulation and fuzzing harness for the TLS semantics of SMTP channels.
 #include <CLI/CLI.hpp>
 
+#include "lint_command.hpp"
 #include "matrix_command.hpp"
 #include "pairs_command.hpp"
+#include "route_command.hpp"
 #include "simulation_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -11,6 +13,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tlschan 0.1.0");
   int exit_code = 0;
   tlschan::cli::add_pairs_command(app, exit_code);
+  tlschan::cli::add_lint_command(app, exit_code);
+  tlschan::cli::add_route_command(app, exit_code);
   tlschan::cli::add_matrix_command(app, exit_code);
   tlschan::cli::add_simulation_commands(app, exit_code);
   try {

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include <climits>
+#include <cstdlib>
 #include <mutex>
 
 #include "tlschan/sim/prng.hpp"
@@ -18,6 +19,7 @@ namespace {
 
 // OpenSSL keeps one DRBG per thread; so does this provider's source, re-seeded for every run.
 thread_local Prng rand_source{0};
+OSSL_PROVIDER* provider = nullptr;
 thread_local std::uint64_t rand_draws = 0;
 
 void* rand_newctx(void*, void*, const OSSL_DISPATCH*) {
@@ -128,10 +130,13 @@ bool install_deterministic_rand(std::string* error) {
       why = "OSSL_PROVIDER_add_builtin failed";
     } else if (RAND_set_DRBG_type(nullptr, "tlschan-sim", nullptr, nullptr, nullptr) != 1) {
       why = "RAND_set_DRBG_type failed (OpenSSL's DRBG was already in use)";
-    } else if (OSSL_PROVIDER_try_load(nullptr, "tlschan-sim-rand", 1) == nullptr) {
+    } else if ((provider = OSSL_PROVIDER_try_load(nullptr, "tlschan-sim-rand", 1)) == nullptr) {
       why = "OSSL_PROVIDER_try_load failed";
     } else {
       ok = true;
+      // Registered after OpenSSL's own exit handler, so it runs first: the provider is unloaded
+      // before OpenSSL tears its library context down, and nothing is left behind.
+      std::atexit([] { OSSL_PROVIDER_unload(provider); });
     }
   });
   if (!ok && error != nullptr) *error = why;
