@@ -1,6 +1,10 @@
 // The whole outcome matrix through the simulator agrees with the oracle.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <set>
+
 #include "tlschan/matrix/outcome_matrix.hpp"
 
 namespace tlschan::matrix {
@@ -25,6 +29,51 @@ TEST(OutcomeMatrix, EveryCellAgreesWithTheOracle) {
                           << (c.violations.empty() ? "" : " violation: " + c.violations.front());
   }
   for (const auto& e : m.extra) EXPECT_TRUE(e.agrees) << e.name << ": got " << e.outcome << ", want " << e.expected;
+}
+
+TEST(OutcomeMatrix, JsonHasTheArchitecturesShape) {
+  const auto j = nlohmann::json::parse(to_json(run_matrix(simulator(), 2)));
+  ASSERT_TRUE(j.contains("cells"));
+  ASSERT_TRUE(j.contains("extra"));
+  ASSERT_EQ(j["cells"].size(), 126u);
+  const std::set<std::string> policies{"no", "may", "must"}, healths{"ok", "unavailable", "broken"},
+      meddlers{"none", "strip", "refuse", "tamper", "inject-command", "inject-response"},
+      outcomes{"delivered-tls", "delivered-plain", "bounced", "deferred"};
+  std::set<std::string> distinct;
+  for (const auto& c : j["cells"]) {
+    EXPECT_TRUE(policies.count(c["client"].get<std::string>()));
+    EXPECT_TRUE(policies.count(c["server"].get<std::string>()));
+    EXPECT_TRUE(healths.count(c["health"].get<std::string>()));
+    if (c["server"] == "no") {
+      EXPECT_EQ(c["health"], "ok");
+    }
+    EXPECT_TRUE(meddlers.count(c["meddler"].get<std::string>()));
+    EXPECT_TRUE(outcomes.count(c["outcome"].get<std::string>()));
+    EXPECT_TRUE(outcomes.count(c["expected"].get<std::string>()));
+    EXPECT_TRUE(c["agrees"].is_boolean());
+    distinct.insert(c["client"].get<std::string>() + c["server"].get<std::string>() + c["health"].get<std::string>() +
+                    c["meddler"].get<std::string>());
+  }
+  EXPECT_EQ(distinct.size(), 126u);  // every cell once
+}
+
+TEST(OutcomeMatrix, TheDefaultConfigurationsOwnRowsAgree) {
+  auto config = load_config(TLSCHAN_SOURCE_DIR "/corpus/configs/default");
+  ASSERT_TRUE(config.has_value());
+  const MatrixResult m = run_matrix(simulator(), 3, {}, &*config);
+  std::size_t service_rows = 0, channel_rows = 0;
+  for (const auto& e : m.extra) {
+    EXPECT_TRUE(e.agrees) << e.name << ": got " << e.outcome << ", want " << e.expected;
+    service_rows += e.name.rfind("service ", 0) == 0 ? 1 : 0;
+    channel_rows += e.name.rfind("channel ", 0) == 0 ? 1 : 0;
+  }
+  // 4 regular ports (25, 587, 2525, 2526) x 3 client policies, and TLS_PORT 465 x 2 (may, must).
+  EXPECT_EQ(service_rows, 4u * 3u + 2u);
+  EXPECT_GT(channel_rows, 0u);
+  // The switch is visible: tcp_local's TLS deliveries land on tcp_tls.
+  bool switched = false;
+  for (const auto& e : m.extra) switched = switched || e.outcome == "delivered-tls channel=tcp_tls";
+  EXPECT_TRUE(switched);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <iomanip>
 #include <sstream>
 
@@ -74,10 +76,83 @@ sim::Scenario cell_scenario(Policy client, Policy server, sim::Health health, si
   return s;
 }
 
+namespace {
+
+// One delivery of the configuration's rows, checked like the others.
+ExtraResult config_row(const sim::Simulator& simulator, std::string name, const sim::Scenario& sc, std::uint64_t seed) {
+  ExtraResult e;
+  e.name = std::move(name);
+  e.seed = seed;
+  const sim::RunResult r = simulator.run(sc, seed);
+  const auto& msg = r.messages.front();
+  e.outcome = sim::outcome_word(msg) + (msg.disposition == Disposition::delivered ? " channel=" + msg.channel : "");
+  const oracle::Outcome want =
+      sc.server.tls_port ? oracle::expected_tls_port(pol(sc.client.policy), pol(sc.server.policy), oracle::Health::ok)
+                         : oracle::expected({pol(sc.client.policy), pol(sc.server.policy), oracle::Health::ok, oracle::Adversary::none});
+  e.expected = oracle::word(want);
+  if (want == oracle::Outcome::delivered_tls || want == oracle::Outcome::delivered_plain) {
+    e.expected += " channel=" + oracle::expected_source_channel(want, sc.server.channel, sc.server.switch_target.value_or(""));
+  }
+  e.agrees = e.outcome == e.expected && r.violations.empty();
+  return e;
+}
+
+std::vector<sim::Scenario> config_scenarios(const Config& config, std::vector<std::string>& names) {
+  std::vector<sim::Scenario> out;
+  // Services: each port hands connections to its incoming channel.
+  if (config.dispatcher) {
+    for (const auto& service : config.dispatcher->services) {
+      const Channel& ch = incoming_channel(config, service);
+      auto add = [&](std::uint16_t port, bool tls_port) {
+        for (const Policy client : policies) {
+          if (tls_port && client == Policy::no) continue;  // implicit TLS needs a may or must client
+          sim::Scenario sc = cell_scenario(client, ch.policy.server, sim::Health::ok, sim::MeddlerKind::none);
+          sc.server.channel = ch.name.text;
+          sc.server.switch_target = ch.policy.switch_target;
+          sc.server.tls_port = tls_port;
+          sc.client.implicit_tls = tls_port;
+          names.push_back("service " + service.name.text + (tls_port ? " TLS_PORT " : " PORT ") + std::to_string(port) +
+                          " -> " + ch.name.text + " (server " + to_string(ch.policy.server) +
+                          (ch.policy.switch_target ? ", switch " + *ch.policy.switch_target : "") + ") client=" + to_string(client));
+          out.push_back(std::move(sc));
+        }
+      };
+      for (const auto& p : service.ports) add(p.number, false);
+      for (const auto& p : service.tls_ports) add(p.number, true);
+    }
+  }
+  // Outgoing channels: where the rewrite rules send mail, under each channel's client policy.
+  std::vector<std::string> seen;
+  for (const auto& rule : config.table.rules()) {
+    const Channel* ch = config.table.find_by_tag(rule.tag);
+    if (!ch || std::find(seen.begin(), seen.end(), ch->name.text) != seen.end()) continue;
+    // Only SMTP channels speak STARTTLS (the local channel and the like deliver otherwise).
+    const bool smtp = std::any_of(ch->keywords.begin(), ch->keywords.end(), [](const Token& t) {
+      std::string k = t.text;
+      for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return k == "smtp";
+    });
+    if (!smtp) continue;
+    seen.push_back(ch->name.text);
+    for (const Policy server : policies) {
+      sim::Scenario sc = cell_scenario(ch->policy.client, server, sim::Health::ok, sim::MeddlerKind::none);
+      sc.client.channel = ch->name.text;
+      names.push_back("channel " + ch->name.text + " (client " + to_string(ch->policy.client) + ", routed by " +
+                      rule.pattern.text + ") server=" + to_string(server));
+      out.push_back(std::move(sc));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
-                        const std::function<void(std::size_t, std::size_t)>& progress) {
+                        const std::function<void(std::size_t, std::size_t)>& progress, const Config* config) {
   MatrixResult m;
-  const std::size_t total = std::size(policies) * std::size(columns) * std::size(sim::all_meddlers) + 6;
+  std::vector<std::string> config_names;
+  const std::vector<sim::Scenario> config_runs = config ? config_scenarios(*config, config_names) : std::vector<sim::Scenario>{};
+  const std::size_t total = std::size(policies) * std::size(columns) * std::size(sim::all_meddlers) + 6 + config_runs.size();
   std::uint64_t n = 0;
   auto tick = [&] {
     if (progress) progress(m.cells.size() + m.extra.size(), total);
@@ -132,6 +207,10 @@ MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
     e.expected = std::string(oracle::word(want)) + " channel=" + oracle::expected_source_channel(want, "tcp_local", "tcp_tls");
     e.agrees = e.outcome == e.expected && r.violations.empty();
     m.extra.push_back(std::move(e));
+    tick();
+  }
+  for (std::size_t i = 0; i < config_runs.size(); ++i) {
+    m.extra.push_back(config_row(simulator, config_names[i], config_runs[i], mix(seed, n++)));
     tick();
   }
   return m;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tlschan/config.hpp"
 #include "tlschan/sim/simulation.hpp"
 
 namespace tlschan::matrix {
@@ -42,8 +43,12 @@ struct MatrixResult {
 sim::Scenario cell_scenario(Policy client, Policy server, sim::Health health, sim::MeddlerKind meddler);
 
 // Runs every cell with seeds derived from `seed`; `progress` (if given) is told of each cell done.
+// With a configuration, `extra` also holds its own rows: every service port (regular and TLS port)
+// with its incoming channel's policy and switch target, against clients of every policy; and every
+// outgoing channel the rewrite rules route to, against servers of every policy.
 MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
-                        const std::function<void(std::size_t done, std::size_t total)>& progress = {});
+                        const std::function<void(std::size_t done, std::size_t total)>& progress = {},
+                        const Config* config = nullptr);
 
 std::string to_json(const MatrixResult& m);
 std::string to_table(const MatrixResult& m);
