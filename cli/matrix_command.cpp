@@ -3,7 +3,7 @@
 #include <iostream>
 #include <memory>
 
-#include "default_config.hpp"
+#include "tlschan/sim/default_config.hpp"
 #include "tlschan/matrix/outcome_matrix.hpp"
 
 namespace tlschan::cli {
@@ -17,7 +17,7 @@ struct MatrixOptions {
 };
 
 int run_matrix_command(const MatrixOptions& o) {
-  auto config = o.config.empty() ? parse_config(default_config_text()) : load_config(o.config);
+  auto config = o.config.empty() ? parse_config(sim::default_config_text()) : load_config(o.config);
   if (!config) {
     for (const auto& d : config.error()) std::cerr << format_diagnostic(d) << "\n";
     return 1;

@@ -4,8 +4,8 @@
 #include <iostream>
 #include <string>
 
-#include "embedded_certs.hpp"
 #include "tlschan/loopback.hpp"
+#include "tlschan/sim/simulation.hpp"
 
 namespace tlschan::cli {
 
@@ -58,7 +58,7 @@ std::optional<TlsContext> server_context(Health health) {
     options.min_version = 0x0302;
     options.max_version = 0x0302;
   }
-  auto ctx = TlsContext::server_from_pem(demo_cert_pem, demo_key_pem, options);
+  auto ctx = TlsContext::server_from_pem(sim::simulator_certificate_pem(), sim::simulator_key_pem(), options);
   if (!ctx) {
     std::cerr << "tlschan: " << ctx.error().message << "\n";
     return std::nullopt;

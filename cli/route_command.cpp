@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "default_config.hpp"
+#include "tlschan/sim/default_config.hpp"
 #include "tlschan/config.hpp"
 
 namespace tlschan::cli {
@@ -15,7 +15,7 @@ constexpr int exit_unroutable = 1;
 constexpr int exit_config = 78;  // EX_CONFIG
 
 int run_route(const std::string& domain, const std::string& dir) {
-  const auto config = dir.empty() ? parse_config(default_config_text()) : load_config(dir);
+  const auto config = dir.empty() ? parse_config(sim::default_config_text()) : load_config(dir);
   if (!config) {
     for (const Diagnostic& d : config.error()) std::cerr << format_diagnostic(d) << "\n";
     return exit_config;

@@ -1,5 +1,11 @@
 #include "tlschan/sim/scenario_file.hpp"
 
+#include "tlschan/config.hpp"
+#include "tlschan/sim/default_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -107,6 +113,92 @@ bool read_range(Reader& r, const toml::table& t, std::string_view key, const std
   return true;
 }
 
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// With `config`, the server is a service of the configuration (its incoming channel's policy and
+// switch target) and the client an outgoing channel (named, or picked by the rewrite rules).
+void resolve_with_config(Reader& r, const toml::table& root, const std::string& file_name, Scenario& s) {
+  const toml::node* cn = root.get("config");
+  const toml::table* server = root.get("server") ? root.get("server")->as_table() : nullptr;
+  const toml::table* client = root.get("client") ? root.get("client")->as_table() : nullptr;
+  if (!cn) {
+    for (const auto& [table, key] : {std::pair{server, "service"}, std::pair{server, "port"}, std::pair{client, "route"}}) {
+      if (table && table->get(key)) r.fail(table->get(key), std::string(table == server ? "server." : "client.") + key,
+                                            "needs a configuration: expected a top-level config = \"default\" or a folder");
+    }
+    return;
+  }
+  const auto dir = cn->value<std::string>();
+  if (!dir) return r.fail(cn, "config", "expected \"default\" or a folder holding imta.cnf and dispatcher.cnf");
+  auto config = *dir == "default"
+                    ? parse_config(default_config_text())
+                    : load_config(std::filesystem::path(file_name).parent_path() / std::filesystem::path(*dir));
+  if (!config) {
+    return r.fail(cn, "config", "the configuration has errors; the first: " + format_diagnostic(config.error().front()));
+  }
+  if (server && server->get("service")) {
+    if (server->get("policy") || server->get("switch") || server->get("channel") || server->get("tls_port")) {
+      return r.fail(server->get("service"), "server.service",
+                    "comes with its channel's policy, switch and port kind: expected no server.policy, switch, channel or tls_port beside it");
+    }
+    std::string name;
+    r.get(*server, "service", "server.service", name);
+    const DispatcherService* service = nullptr;
+    if (config->dispatcher) {
+      for (const auto& sv : config->dispatcher->services) {
+        if (lower(sv.name.text) == lower(name)) service = &sv;
+      }
+    }
+    if (!service) return r.fail(server->get("service"), "server.service", "found \"" + name + "\", expected a [SERVICE=...] of the dispatcher configuration");
+    std::int64_t port = 0;
+    bool tls_port = false;
+    if (r.get(*server, "port", "server.port", port)) {
+      const auto has = [&](const std::vector<ServicePort>& ports) {
+        return std::any_of(ports.begin(), ports.end(), [&](const ServicePort& p) { return p.number == port; });
+      };
+      if (has(service->tls_ports)) {
+        tls_port = true;
+      } else if (!has(service->ports)) {
+        return r.fail(server->get("port"), "server.port", "found " + std::to_string(port) + ", expected a PORT or TLS_PORT of service " + name);
+      }
+    } else if (service->ports.empty()) {
+      tls_port = true;
+    }
+    const Channel& ch = incoming_channel(*config, *service);
+    s.server.channel = ch.name.text;
+    s.server.policy = ch.policy.server;
+    s.server.switch_target = ch.policy.switch_target;
+    s.server.tls_port = tls_port;
+  }
+  if (client && (client->get("policy"))) return;  // an explicit policy wins over the configuration
+  std::string channel_name;
+  const Channel* ch = nullptr;
+  if (client && client->get("channel")) {
+    r.get(*client, "channel", "client.channel", channel_name);
+    ch = config->table.find_by_name(channel_name);
+    if (!ch) return r.fail(client->get("channel"), "client.channel", "found \"" + channel_name + "\", expected a channel of the configuration");
+  } else {
+    std::string domain;
+    if (client && client->get("route")) {
+      r.get(*client, "route", "client.route", domain);
+    } else if (!s.messages.empty() && !s.messages.front().to.empty()) {
+      const std::string& rcpt = s.messages.front().to.front();
+      domain = rcpt.substr(rcpt.rfind('@') + 1);
+    }
+    if (domain.empty()) return;
+    auto route = config->table.route(domain);
+    if (!route) return r.fail(client && client->get("route") ? client->get("route") : cn, "client.route", route.error());
+    ch = route->channel;
+  }
+  s.client.channel = ch->name.text;
+  s.client.policy = ch->policy.client;
+  if (s.server.tls_port && s.client.policy != Policy::no) s.client.implicit_tls = true;
+}
+
 }  // namespace
 
 Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const std::string& file_name) {
@@ -120,11 +212,11 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
   Scenario s;
   s.messages.clear();
   r.check_keys(root, "", {"name", "server", "client", "message", "network", "fault", "retry", "expect", "script",
-                          "server_script"});
+                          "server_script", "config"});
   r.get(root, "name", "name", s.name);
 
   if (const toml::table* t = subtable(r, root, "server")) {
-    r.check_keys(*t, "server", {"name", "channel", "policy", "health", "switch", "tls_port"});
+    r.check_keys(*t, "server", {"name", "channel", "policy", "health", "switch", "tls_port", "service", "port"});
     r.get(*t, "name", "server.name", s.server.name);
     r.get(*t, "channel", "server.channel", s.server.channel);
     read_policy(r, *t, "server", s.server.policy);
@@ -141,7 +233,7 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
     r.get(*t, "tls_port", "server.tls_port", s.server.tls_port);
   }
   if (const toml::table* t = subtable(r, root, "client")) {
-    r.check_keys(*t, "client", {"name", "channel", "policy", "implicit_tls"});
+    r.check_keys(*t, "client", {"name", "channel", "policy", "implicit_tls", "route"});
     r.get(*t, "name", "client.name", s.client.name);
     r.get(*t, "channel", "client.channel", s.client.channel);
     read_policy(r, *t, "client", s.client.policy);
@@ -322,6 +414,7 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
       }
     }
   }
+  if (!r.error()) resolve_with_config(r, root, file_name, s);
   if (r.error()) return unexpected(ScenarioError{*r.error()});
   return s;
 }

@@ -268,6 +268,42 @@ TEST(Scripts, ScriptedServerThatNeverOffersStarttls_MustDefers) {
   EXPECT_EQ(t.find("MAIL FROM"), std::string::npos) << t;
 }
 
+TEST(ScenarioFile, ConfigurationGivesServerAndClientTheirChannels) {
+  auto s = parse_scenario(
+      "config = \"default\"\n[server]\nservice = \"smtp_submit\"\nport = 465\n[[message]]\nto = [\"x@partner.example\"]\n",
+      "c.toml");
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->server.channel, "tcp_submit");
+  EXPECT_EQ(s->server.policy, Policy::must);
+  EXPECT_TRUE(s->server.tls_port);
+  EXPECT_EQ(s->client.channel, "tcp_tls");  // routed by partner.example
+  EXPECT_EQ(s->client.policy, Policy::must);
+  EXPECT_TRUE(s->client.implicit_tls);
+  auto port25 = parse_scenario("config = \"default\"\n[server]\nservice = \"SMTP\"\n", "c.toml");
+  ASSERT_TRUE(port25.has_value()) << port25.error().message;
+  EXPECT_EQ(port25->server.channel, "tcp_local");
+  EXPECT_EQ(port25->server.switch_target, std::optional<std::string>("tcp_tls"));
+  EXPECT_FALSE(port25->server.tls_port);
+}
+
+TEST(ScenarioFile, ConfigurationErrorsNameTheKey) {
+  auto bad_service = parse_scenario("config = \"default\"\n[server]\nservice = \"NOPE\"\n", "c.toml");
+  ASSERT_FALSE(bad_service.has_value());
+  EXPECT_EQ(bad_service.error().message.rfind("c.toml:3:", 0), 0u) << bad_service.error().message;
+  EXPECT_NE(bad_service.error().message.find("server.service"), std::string::npos);
+  auto bad_port = parse_scenario("config = \"default\"\n[server]\nservice = \"SMTP\"\nport = 26\n", "c.toml");
+  ASSERT_FALSE(bad_port.has_value());
+  EXPECT_NE(bad_port.error().message.find("server.port"), std::string::npos);
+  auto no_config = parse_scenario("[server]\nservice = \"SMTP\"\n", "c.toml");
+  ASSERT_FALSE(no_config.has_value());
+  EXPECT_NE(no_config.error().message.find("needs a configuration"), std::string::npos);
+  auto missing_dir = parse_scenario("config = \"nosuch\"\n", "/tmp/c.toml");
+  ASSERT_FALSE(missing_dir.has_value());
+  EXPECT_NE(missing_dir.error().message.find("config"), std::string::npos);
+  auto both = parse_scenario("config = \"default\"\n[server]\nservice = \"SMTP\"\npolicy = \"no\"\n", "c.toml");
+  ASSERT_FALSE(both.has_value());
+}
+
 TEST(ScenarioFile, PrintParseRoundTrip) {
   Scenario s = cell(Policy::must, Policy::may, Health::broken, MeddlerKind::refuse);
   s.server.switch_target = "tcp_tls";
@@ -313,7 +349,8 @@ TEST(ScenarioFile, EveryShippedScenarioParsesAndHoldsItsChecks) {
   for (const char* name : {"starttls-may-to-must", "strip-downgrades-may", "strip-must-defers", "broken-tls-fallback",
                            "inject-command", "rfc1047-window", "retry-until-lifetime", "scripted-injection-must-server",
                            "scripted-plaintext-to-must", "scripted-server-response-injection",
-                           "scripted-starttls-client"}) {
+                           "scripted-starttls-client", "config-public-port-switch", "config-submission-tls-port",
+                           "config-legacy-to-partner-port"}) {
     auto s = load_scenario(std::string(TLSCHAN_SOURCE_DIR "/corpus/scenarios/") + name + ".toml");
     ASSERT_TRUE(s.has_value()) << s.error().message;
     const RunResult r = simulator().run(*s, 1);

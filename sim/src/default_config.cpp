@@ -1,8 +1,8 @@
-#include "default_config.hpp"
+#include "tlschan/sim/default_config.hpp"
 
 #include "embedded_default_config.hpp"
 
-namespace tlschan::cli {
+namespace tlschan::sim {
 
 ConfigText default_config_text() {
   ConfigText text;
@@ -13,4 +13,4 @@ ConfigText default_config_text() {
   return text;
 }
 
-}  // namespace tlschan::cli
+}  // namespace tlschan::sim
