@@ -10,8 +10,13 @@ packages=(
   clang-16 libclang-rt-16-dev lld-16
   # libraries
   libssl-dev openssl
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev librapidcheck-dev
+  # net/ (Boost.Asio) and the interop tests with real SMTP peers on loopback
+  libboost-dev swaks libnet-ssleay-perl python3-aiosmtpd procps iproute2
+  # fuzz/: seed zips of the OSS-Fuzz build (zip), the seed generator fuzz/make_seeds.py (python3),
+  # llvm-symbolizer-16 for readable sanitizer reports from ci/fuzz.sh (llvm-16)
+  zip python3 llvm-16
 )
 
 missing=()

@@ -33,11 +33,28 @@ echo "transcripts identical across compilers for $(ls corpus/scenarios/*.toml | 
 step "explore: random scenarios, faults and meddlers against the oracle (bounded)"
 ./build/bin/tlschan explore --seeds 5000 --jobs 2 --out build/explore-failures
 
+step "bench/report.sh --json --quick prints every key (figures are for bench/report.sh, not for tests)"
+bench/report.sh --json --quick >"$scratch/bench.json"
+/usr/bin/python3 - "$scratch/bench.json" <<'PY'
+import json, sys
+keys = ["sim_starttls_session_vs_raw_handshake", "sim_plain_vs_starttls_session", "sim_vs_asio_loopback",
+        "sim_plain_vs_asio_loopback_plain", "sim_vs_aiosmtpd", "sim_plain_vs_aiosmtpd_plain",
+        "command_parser_vs_memchr", "sim_conn_overhead_kib"]
+report = json.load(open(sys.argv[1]))
+missing = [k for k in keys if k not in report]
+if missing:
+    sys.exit("bench/report.sh --json lacks " + ", ".join(missing))
+print("bench report: all %d keys present" % len(keys))
+PY
+
 step "install and build the example against the installed package"
 prefix="$scratch/prefix"
 cmake --install build --prefix "$prefix/usr" >/dev/null
 cmake -S examples -B "$prefix/example-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
 cmake --build "$prefix/example-build" -j2
 "$prefix/example-build/session_pair"
+
+step "fuzz: every fuzz target for 5 seconds (the fuzz preset: clang 16, libFuzzer, ASan+UBSan)"
+ci/fuzz.sh 5
 
 step "done"

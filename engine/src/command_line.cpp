@@ -32,15 +32,41 @@ const char* to_string(LineError e) {
   return "unknown";
 }
 
+std::optional<CommandLine> CommandLineParser::next(std::string_view& input) {
+  auto view = next_view(input);
+  if (!view) return std::nullopt;
+  return CommandLine{std::string(view->text), view->error, view->wire_size};
+}
+
 // The line is scanned one segment at a time: the bytes of `input` before the next LF (or all of
 // it). A CR is never stored when it is seen, because only the byte after it tells whether it is
 // the line end or a bare CR; `last_was_cr_` holds it across segments and calls.
-std::optional<CommandLine> CommandLineParser::next(std::string_view& input) {
+std::optional<CommandLineView> CommandLineParser::next_view(std::string_view& input) {
   const void* lf = input.empty() ? nullptr : std::memchr(input.data(), '\n', input.size());
   const std::size_t segment_size =
       lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - input.data())
                     : input.size();
   const std::string_view segment = input.substr(0, segment_size);
+
+  // A whole line in the input, nothing held from before: judged in place, no copy.
+  if (lf != nullptr && pending_ == 0) {
+    CommandLineView line;
+    line.wire_size = segment_size + 1;
+    const bool ends_in_cr = !segment.empty() && segment.back() == '\r';
+    const std::string_view text = ends_in_cr ? segment.substr(0, segment.size() - 1) : segment;
+    if (segment_size >= max_line) {
+      line.error = LineError::too_long;
+    } else if (holds(segment, '\0')) {
+      line.error = LineError::nul;
+    } else if (holds(text, '\r')) {
+      line.error = LineError::bare_cr;
+    } else if (!ends_in_cr) {
+      line.error = LineError::bare_lf;
+    }
+    line.text = text.substr(0, max_text);
+    input.remove_prefix(segment_size + 1);
+    return line;
+  }
 
   if (!segment.empty()) {
     if (!overflow_) {
@@ -68,7 +94,7 @@ std::optional<CommandLine> CommandLineParser::next(std::string_view& input) {
   }
   input.remove_prefix(segment_size + 1);
 
-  CommandLine line;
+  CommandLineView line;
   line.wire_size = pending_ + 1;
   if (overflow_) {
     line.error = LineError::too_long;
@@ -79,7 +105,8 @@ std::optional<CommandLine> CommandLineParser::next(std::string_view& input) {
   } else if (!last_was_cr_) {
     line.error = LineError::bare_lf;
   }
-  line.text = std::move(line_);
+  done_ = std::move(line_);
+  line.text = done_;
   reset();
   return line;
 }

@@ -182,7 +182,7 @@ void ServerSession::process() {
       inbox_pos_ += before - in.size();
       if (message) finish_message(*message);
     } else {
-      auto line = lines_.next(in);
+      auto line = lines_.next_view(in);
       inbox_pos_ += before - in.size();
       if (line) handle_line(*line);
     }
@@ -190,7 +190,7 @@ void ServerSession::process() {
   compact();
 }
 
-void ServerSession::handle_line(const CommandLine& line) {
+void ServerSession::handle_line(const CommandLineView& line) {
   if (line.error) {
     reply(*line.error == LineError::too_long ? ReplyId::line_too_long : ReplyId::line_error);
     return;

@@ -24,6 +24,14 @@ struct CommandLine {
   std::size_t wire_size = 0;       // octets the line took on the wire, line end included
 };
 
+// The same, without a copy: `text` points into the input or into the parser, and stays valid until
+// the next call to the parser and while the input it was read from lives.
+struct CommandLineView {
+  std::string_view text;
+  std::optional<LineError> error;
+  std::size_t wire_size = 0;
+};
+
 class CommandLineParser {
  public:
   static constexpr std::size_t max_line = 512;  // octets, line end included
@@ -31,6 +39,8 @@ class CommandLineParser {
   // Consumes bytes from the front of `input` up to and including one LF. Returns the line when its
   // LF was consumed; otherwise consumes all of `input` into the partial line and returns nothing.
   std::optional<CommandLine> next(std::string_view& input);
+  // The same without copying the line (the session's hot path).
+  std::optional<CommandLineView> next_view(std::string_view& input);
 
   // Forgets the partial line (the STARTTLS purge).
   void reset();
@@ -40,6 +50,7 @@ class CommandLineParser {
 
  private:
   std::string line_;
+  std::string done_;  // the last line assembled across calls, which a view may point into
   std::size_t pending_ = 0;
   bool overflow_ = false;
   bool saw_nul_ = false;

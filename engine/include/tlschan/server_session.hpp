@@ -91,7 +91,7 @@ class ServerSession {
   void process();
   void pump_tls();
   void on_tls_established();
-  void handle_line(const CommandLine& line);
+  void handle_line(const CommandLineView& line);
   void handle_command(Verb verb, std::string_view args);
   void handle_starttls(std::string_view args);
   void handle_mail(std::string_view args);

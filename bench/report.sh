@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Measures tlschan against the physical floor and against what users would pick instead, all in one
+# run on this machine, and prints one table: each figure, its reference, the ratio and the target.
+# Usage: bench/report.sh [--json] [--quick]
+#   --json   print a JSON object (keys below) instead of the table
+#   --quick  short runs (for ci/test.sh, which only checks that every key is printed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+json=0
+quick=0
+for a in "$@"; do
+  case "$a" in
+    --json) json=1 ;;
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "bench/report.sh: unknown argument $a" >&2; exit 64 ;;
+  esac
+done
+
+cmake --preset default >/dev/null
+cmake --build --preset default --target tlschan_bench tlschan_memory_probe >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if [ "$quick" = 1 ]; then min_time=0.05; conns=500; sessions=20; else min_time=1; conns=10000; sessions=300; fi
+
+echo "bench: session and parser benchmarks" >&2
+./build/bin/tlschan_bench --benchmark_min_time="$min_time" --benchmark_format=json >"$work/bench.json" 2>/dev/null
+
+echo "bench: smtplib against aiosmtpd ($sessions sessions each)" >&2
+/usr/bin/python3 bench/aiosmtpd_bench.py corpus/certs/server.crt corpus/certs/server.key "$sessions" >"$work/aiosmtpd.json"
+
+echo "bench: memory ($conns connections)" >&2
+for kind in baseline held-plain held-tls ssl-pairs plain; do
+  ./build/bin/tlschan_memory_probe "$kind" "$conns" | sed "s/^/$kind /" >>"$work/memory.txt"
+done
+
+asio="$work/asio.json"
+if [ -x ./build/bin/tlschan_asio_bench ] || cmake --build --preset default --target tlschan_asio_bench >/dev/null 2>&1; then
+  echo "bench: the net/ server and client over loopback" >&2
+  ./build/bin/tlschan_asio_bench --benchmark_min_time="$min_time" --benchmark_format=json >"$asio" 2>/dev/null || echo '{}' >"$asio"
+else
+  echo '{}' >"$asio"
+fi
+
+fuzz_table=build-fuzz/fuzz-table.txt
+/usr/bin/python3 - "$work" "$json" "$conns" "$fuzz_table" <<'PY'
+import json, os, platform, sys, datetime
+work, as_json, conns, fuzz_table = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), sys.argv[4]
+bench = {b["name"]: b for b in json.load(open(os.path.join(work, "bench.json")))["benchmarks"]}
+def cpu_s(name):
+    b = bench[name]
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
+    return b["cpu_time"] * scale
+def rate(name):
+    return bench[name]["bytes_per_second"]
+py = json.load(open(os.path.join(work, "aiosmtpd.json")))
+mem = {}
+for line in open(os.path.join(work, "memory.txt")):
+    kind, _, kib = line.split()
+    mem[kind] = int(kib)
+try:
+    asio = {b["name"]: b for b in json.load(open(os.path.join(work, "asio.json"))).get("benchmarks", [])}
+except Exception:
+    asio = {}
+def asio_cpu(starttls):
+    for name, b in asio.items():
+        if ("starttls:1" in name) == starttls and name.startswith("BM_AsioLoopbackSession"):
+            scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
+            return b["cpu_time"] * scale
+    return None
+
+handshake = cpu_s("BM_BareHandshake/process_time/real_time")
+sim_tls = cpu_s("BM_SimSession/starttls:1/process_time/real_time")
+sim_plain = cpu_s("BM_SimSession/starttls:0/process_time/real_time")
+asio_tls, asio_plain = asio_cpu(True), asio_cpu(False)
+rows = [
+    # key, figure, reference, ratio (higher is better unless noted), target, text
+    ("sim_starttls_session_vs_raw_handshake", sim_tls, handshake, handshake / sim_tls, ">= 0.8",
+     "simulated STARTTLS session vs bare OpenSSL TLS 1.3 handshake (rate ratio)"),
+    ("sim_plain_vs_starttls_session", sim_plain, sim_tls, sim_tls / sim_plain, ">= 50",
+     "simulated plaintext session vs simulated STARTTLS session (speed-up)"),
+    ("sim_vs_asio_loopback", sim_tls, asio_tls, (asio_tls / sim_tls) if asio_tls else None, ">= 1",
+     "simulated STARTTLS session vs the same over Asio loopback sockets"),
+    ("sim_plain_vs_asio_loopback_plain", sim_plain, asio_plain, (asio_plain / sim_plain) if asio_plain else None, ">= 10",
+     "simulated plaintext session vs the same over Asio loopback sockets"),
+    ("sim_vs_aiosmtpd", sim_tls, py["starttls_cpu_s_per_session"], py["starttls_cpu_s_per_session"] / sim_tls, ">= 4",
+     "simulated STARTTLS session vs smtplib against aiosmtpd (require_starttls)"),
+    ("sim_plain_vs_aiosmtpd_plain", sim_plain, py["plain_cpu_s_per_session"], py["plain_cpu_s_per_session"] / sim_plain, ">= 50",
+     "simulated plaintext session vs smtplib against aiosmtpd"),
+    ("command_parser_vs_memchr", rate("BM_CommandParser"), rate("BM_Memchr/input:0"),
+     rate("BM_CommandParser") / rate("BM_Memchr/input:0"), ">= 0.2", "command parser vs a bare memchr scan for LF (throughput)"),
+    ("reply_parser_vs_memchr", rate("BM_ReplyParser"), rate("BM_Memchr/input:1"),
+     rate("BM_ReplyParser") / rate("BM_Memchr/input:1"), "-", "reply parser vs memchr (throughput)"),
+    ("data_reader_vs_memchr", rate("BM_DataReader"), rate("BM_Memchr/input:2"),
+     rate("BM_DataReader") / rate("BM_Memchr/input:2"), "-", "DATA reader vs memchr (throughput)"),
+    ("sim_conn_overhead_kib", (mem["held-tls"] - mem["ssl-pairs"]) / conns, None, (mem["held-tls"] - mem["ssl-pairs"]) / conns, "<= 8",
+     "KiB per TLS connection (client and server sessions) beyond OpenSSL's own SSL pair"),
+    ("sim_plain_conn_kib", (mem["held-plain"] - mem["baseline"]) / conns, None, (mem["held-plain"] - mem["baseline"]) / conns, "-",
+     "KiB per plaintext connection (client and server sessions)"),
+    ("sim_peak_rss_mib_plain", mem["plain"] / 1024, None, mem["plain"] / 1024, "-",
+     "peak RSS (MiB) of one simulation of %d concurrent plaintext connections" % conns),
+]
+fuzz = open(fuzz_table).read() if os.path.exists(fuzz_table) else None
+cpu = "?"
+try:
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip(); break
+except OSError:
+    pass
+machine = "%s, %d cores, %s" % (cpu, os.cpu_count() or 0, datetime.date.today().isoformat())
+if as_json:
+    out = {k: r for k, _, _, r, _, _ in rows}
+    out["machine"] = machine
+    out["fuzz_exec_per_s_table"] = fuzz
+    print(json.dumps(out, indent=2))
+    sys.exit(0)
+print("tlschan benchmarks, %s" % machine)
+print("%-40s %10s  %-7s  %s" % ("figure", "ratio", "target", "what"))
+for key, fig, ref, ratio, target, text in rows:
+    shown = "n/a" if ratio is None else "%.2f" % ratio
+    print("%-40s %10s  %-7s  %s" % (key, shown, target, text))
+print()
+print("absolute, for reference only (this machine, this run): bare handshake %.0f us, simulated STARTTLS session %.0f us, "
+      "plaintext %.1f us CPU" % (handshake * 1e6, sim_tls * 1e6, sim_plain * 1e6))
+print()
+print("fuzzing, from the latest ci/fuzz.sh run (not rerun):")
+print(fuzz if fuzz else "  no ci/fuzz.sh run yet (%s missing)" % fuzz_table)
+PY
