@@ -13,7 +13,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev librapidcheck-dev
   # net/ (Boost.Asio) and the interop tests with real SMTP peers on loopback
-  libboost-dev swaks libnet-ssleay-perl python3-aiosmtpd procps iproute2
+  # (postfix: installed without a system configuration, the test runs a private instance)
+  libboost-dev swaks libnet-ssleay-perl python3-aiosmtpd postfix
   # fuzz/: seed zips of the OSS-Fuzz build (zip), the seed generator fuzz/make_seeds.py (python3),
   # llvm-symbolizer-16 for readable sanitizer reports from ci/fuzz.sh (llvm-16)
   zip python3 llvm-16
@@ -36,5 +37,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# Postfix without a system configuration: no system instance is set up or started.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps: done"

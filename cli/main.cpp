@@ -5,6 +5,8 @@
 #include "matrix_command.hpp"
 #include "pairs_command.hpp"
 #include "route_command.hpp"
+#include "send_command.hpp"
+#include "serve_command.hpp"
 #include "simulation_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -17,6 +19,8 @@ int main(int argc, char** argv) {
   tlschan::cli::add_route_command(app, exit_code);
   tlschan::cli::add_matrix_command(app, exit_code);
   tlschan::cli::add_simulation_commands(app, exit_code);
+  tlschan::cli::add_serve_command(app, exit_code);
+  tlschan::cli::add_send_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

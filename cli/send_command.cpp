@@ -1,0 +1,208 @@
+#include "send_command.hpp"
+
+#include <boost/asio/ip/host_name.hpp>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tlschan/config.hpp"
+#include "tlschan/net/delivery.hpp"
+#include "tlschan/net/endpoint.hpp"
+
+namespace tlschan::cli {
+
+namespace {
+
+constexpr int exit_delivered = 0;
+constexpr int exit_usage = 64;     // EX_USAGE
+constexpr int exit_bounced = 69;   // EX_UNAVAILABLE
+constexpr int exit_deferred = 75;  // EX_TEMPFAIL
+constexpr int exit_config = 78;    // EX_CONFIG
+
+struct SendOptions {
+  std::string config_dir;
+  std::string channel;
+  std::string server;
+  bool implicit_tls = false;
+  std::string from;
+  std::vector<std::string> to;
+  std::string data_file;
+  bool json = false;
+  std::string helo;
+  double timeout_s = 0;
+};
+
+std::string one_line(std::string_view s) {
+  std::string out;
+  for (const char c : s) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+  return out;
+}
+
+nlohmann::ordered_json transcript_json(const std::vector<net::TranscriptEntry>& transcript) {
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const auto& t : transcript) {
+    nlohmann::ordered_json e{{"connection", t.connection}, {"ms", t.at.count()}};
+    if (t.kind == net::TranscriptEntry::Kind::event) {
+      e["event"] = t.text;
+    } else {
+      e["direction"] = t.kind == net::TranscriptEntry::Kind::client_bytes ? "c>s" : "s>c";
+      if (t.tls) {
+        e["tls_bytes"] = t.length;
+      } else {
+        e["text"] = t.text;
+      }
+    }
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+void print_json(const net::DeliveryResult& r) {
+  nlohmann::ordered_json outcomes = nlohmann::ordered_json::array();
+  for (const auto& o : r.outcomes) {
+    outcomes.push_back({{"recipient", o.recipient},
+                        {"disposition", to_string(o.disposition)},
+                        {"tls", o.tls},
+                        {"code", o.code ? nlohmann::ordered_json(*o.code) : nlohmann::ordered_json(nullptr)},
+                        {"reason", o.reason}});
+  }
+  const nlohmann::ordered_json j{{"disposition", to_string(r.disposition)},
+                                 {"connections", r.connections},
+                                 {"tls_fallback", r.tls_fallback},
+                                 {"outcomes", outcomes},
+                                 {"transcript", transcript_json(r.transcript)}};
+  // The server's bytes are whatever it sent: what is not UTF-8 is replaced, never thrown on.
+  std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+}
+
+void print_text(const net::DeliveryResult& r) {
+  for (const auto& o : r.outcomes) {
+    std::cout << o.recipient << ": " << to_string(o.disposition);
+    if (o.disposition == Disposition::delivered) std::cout << (o.tls ? " over TLS" : " in plaintext");
+    std::cout << ": " << one_line(o.reason) << "\n";
+  }
+  std::cout << "message: " << to_string(r.disposition) << " (" << r.connections << " connection"
+            << (r.connections == 1 ? "" : "s") << (r.tls_fallback ? ", after the TLS fallback" : "") << ")\n";
+}
+
+int exit_status(Disposition d) {
+  switch (d) {
+    case Disposition::delivered: return exit_delivered;
+    case Disposition::deferred: return exit_deferred;
+    case Disposition::bounced: return exit_bounced;
+  }
+  return exit_deferred;
+}
+
+int run(const SendOptions& o) {
+  const auto server = net::parse_host_port(o.server);
+  if (!server || server->port == 0) {
+    std::cerr << "tlschan send: --server: " << (server ? "expected a port from 1 to 65535" : server.error())
+              << "\n";
+    return exit_usage;
+  }
+  const auto config = load_config(o.config_dir);
+  if (!config) {
+    for (const Diagnostic& d : config.error()) std::cerr << format_diagnostic(d) << "\n";
+    return exit_config;
+  }
+  for (const Diagnostic& d : config->warnings) std::cerr << format_diagnostic(d) << "\n";
+  const Channel* channel = config->table.find_by_name(o.channel);
+  if (!channel) {
+    std::cerr << "tlschan send: --channel: found '" << o.channel << "', expected the name of a channel of "
+              << config->table.file() << "\n";
+    return exit_usage;
+  }
+
+  std::string data;
+  if (o.data_file.empty()) {
+    data.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(o.data_file, std::ios::binary);
+    if (!in) {
+      std::cerr << "tlschan send: --data: cannot read " << o.data_file << "\n";
+      return exit_usage;
+    }
+    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
+  net::DeliveryRequest request;
+  request.host = server->host;
+  request.port = server->port;
+  request.client.helo_name = o.helo.empty() ? boost::asio::ip::host_name() : o.helo;
+  request.client.policy = channel->policy.client;
+  request.client.mode = o.implicit_tls ? ClientMode::implicit_tls : ClientMode::starttls;
+  if (o.timeout_s > 0) {
+    const Duration cap(static_cast<std::int64_t>(o.timeout_s * 1000));
+    for (Duration* t : {&request.client.timeouts.greeting, &request.client.timeouts.command,
+                        &request.client.timeouts.data_start, &request.client.timeouts.data_end}) {
+      *t = std::min(*t, cap);
+    }
+  }
+  if (channel->policy.client != Policy::no) {
+    auto tls = TlsContext::client();
+    if (tls) {
+      request.client.tls = *tls;
+    } else {
+      std::cerr << "tlschan send: TLS is unavailable on this client: " << tls.error().message << "\n";
+    }
+  }
+  request.message.envelope.mail_from = o.from;
+  request.message.envelope.rcpt_to = o.to;
+  request.message.data = net::lf_to_crlf(data);
+
+  const auto result = net::deliver(std::move(request));
+  if (!result) {
+    std::cerr << "tlschan send: " << result.error().message << "\n";
+    return exit_usage;
+  }
+  if (o.json) {
+    print_json(*result);
+  } else {
+    print_text(*result);
+  }
+  return exit_status(result->disposition);
+}
+
+}  // namespace
+
+void add_send_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "send",
+      "One real delivery attempt of one message under the client policy of --channel (no: plaintext; "
+      "may: STARTTLS when offered, plaintext otherwise or on a second connection after a failed "
+      "handshake; must: TLS or deferred)");
+  auto o = std::make_shared<SendOptions>();
+  cmd->add_option("--config", o->config_dir, "Configuration folder (imta.cnf)")->required();
+  cmd->add_option("--channel", o->channel, "Outgoing channel whose client policy applies")->required();
+  cmd->add_option("--server", o->server, "A:P of the server")->required();
+  cmd->add_flag("--implicit-tls", o->implicit_tls,
+                "The server's port is a TLS port (RFC 8314): handshake first");
+  cmd->add_option("--from", o->from, "Envelope sender (empty: the null sender)")->required();
+  cmd->add_option("--to", o->to, "Envelope recipients")->required()->expected(1, -1);
+  cmd->add_option("--data", o->data_file, "The message (default: stdin); LF line ends become CRLF");
+  cmd->add_flag("--json", o->json,
+                "Print the outcomes and the transcript (plaintext as text, TLS as lengths) as JSON");
+  cmd->add_option("--helo", o->helo, "Name for EHLO/HELO (default: the host name)");
+  cmd->add_option("--timeout", o->timeout_s,
+                  "Cap every client timeout (RFC 5321 4.5.3.2) at this many seconds")
+      ->check(CLI::PositiveNumber);
+  cmd->footer(
+      "Exit status: 0 all delivered, 75 any deferred, else 69 any bounced, 64 usage, 78 configuration "
+      "error.\n");
+  cmd->callback([&exit_code, o] {
+    try {
+      exit_code = run(*o);
+    } catch (const std::exception& e) {
+      std::cerr << "tlschan send: " << e.what() << "\n";
+      exit_code = exit_deferred;
+    }
+  });
+}
+
+}  // namespace tlschan::cli

@@ -1,0 +1,171 @@
+// DataReader on arbitrary bytes: the DATA phase, dot-stuffing and SMTP smuggling (semantics.md
+// section 7, prior-art.md). Checks, for every input:
+// - every message against a model written from data_reader.hpp alone: only CRLF "." CRLF ends the
+//   data (a line start is the start of the data or the octet after a CRLF), every look-alike
+//   (LF.LF, CR.CR, CR.LF, LF.CRLF, CRLF.LF, CRLF NUL.CRLF, ...) is content; the body is the
+//   content unstuffed; the marks (bare CR, bare LF, NUL, a line over 1000 octets, over the size
+//   limit) and the size; the body kept within the limit;
+// - a body never holds an unstuffed end of data: the reader ends each message at the first
+//   CRLF.CRLF the model finds, and a well-formed body stuffed again (as a relay sends it on) reads
+//   back as the same message, ending exactly at its end;
+// - split invariance: the input is fed in two pieces at a point taken from the input, and every
+//   message is checked against what the model says of the whole input.
+// The size limit is one of a few, chosen by the input's last octet; the reader reads message after
+// message while input remains.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.hpp"
+#include "fuzz_environment.hpp"
+#include "tlschan/data_reader.hpp"
+
+namespace {
+
+using tlschan::DataReader;
+using tlschan::DataResult;
+
+struct Message {
+  DataResult result;
+  std::size_t consumed = 0;  // wire octets through the end-of-data line (the model's)
+};
+
+// A reader fed from up to two pieces of the input, one message at a time, so that two ways of
+// feeding the same input can be compared as they go.
+class Feed {
+ public:
+  Feed(std::uint64_t limit, std::string_view first, std::string_view second = {})
+      : reader_(limit), pieces_{first, second} {}
+
+  std::optional<DataResult> next() {
+    while (piece_ < 2) {
+      if (pieces_[piece_].empty()) {
+        ++piece_;
+        continue;
+      }
+      if (auto r = reader_.next(pieces_[piece_])) return r;
+    }
+    return std::nullopt;
+  }
+  // Octets of the input consumed so far.
+  std::size_t consumed(std::size_t input_size) const {
+    return input_size - pieces_[0].size() - pieces_[1].size();
+  }
+
+ private:
+  DataReader reader_;
+  std::string_view pieces_[2];
+  int piece_ = 0;
+};
+
+// The model: where the first end of data is, and what the message between is.
+std::optional<Message> model(std::string_view wire, std::uint64_t limit) {
+  std::size_t end = std::string_view::npos;
+  for (std::size_t start = 0; start < wire.size();) {
+    if (wire.substr(start, 3) == ".\r\n") {
+      end = start;
+      break;
+    }
+    const std::size_t crlf = wire.find("\r\n", start);
+    if (crlf == std::string_view::npos) break;
+    start = crlf + 2;
+  }
+  if (end == std::string_view::npos) return std::nullopt;
+  Message m;
+  m.consumed = end + 3;
+  std::string body;
+  for (std::size_t start = 0; start < end;) {
+    const std::size_t crlf = wire.find("\r\n", start);  // content ends in CRLF: never npos here
+    std::string_view line = wire.substr(start, crlf - start);
+    if (line.size() + 2 > DataReader::max_line) m.result.line_too_long = true;
+    if (line.find('\r') != std::string_view::npos) m.result.bare_cr = true;
+    if (line.find('\n') != std::string_view::npos) m.result.bare_lf = true;
+    if (line.find('\0') != std::string_view::npos) m.result.nul = true;
+    if (!line.empty() && line.front() == '.') line.remove_prefix(1);
+    body.append(line);
+    body += "\r\n";
+    start = crlf + 2;
+  }
+  m.result.size = body.size();
+  m.result.over_size = m.result.size > limit;
+  if (body.size() > limit) body.resize(static_cast<std::size_t>(limit));
+  m.result.body = std::move(body);
+  return m;
+}
+
+std::string stuff(std::string_view body) {
+  std::string out;
+  bool line_start = true;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (line_start && body[i] == '.') out += '.';
+    out += body[i];
+    line_start = body[i] == '\n' && i > 0 && body[i - 1] == '\r';
+  }
+  return out + ".\r\n";
+}
+
+std::string flags(const DataResult& r) {
+  return std::string("size=") + std::to_string(r.size) + " kept=" + std::to_string(r.body.size()) +
+         (r.bare_cr ? " bare_cr" : "") + (r.bare_lf ? " bare_lf" : "") + (r.nul ? " nul" : "") +
+         (r.line_too_long ? " line_too_long" : "") + (r.over_size ? " over_size" : "");
+}
+
+bool same(const DataResult& a, const DataResult& b) {
+  return a.body == b.body && a.size == b.size && a.bare_cr == b.bare_cr && a.bare_lf == b.bare_lf &&
+         a.nul == b.nul && a.line_too_long == b.line_too_long && a.over_size == b.over_size;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  tlschan::fuzz::initialize();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  constexpr std::uint64_t limits[] = {10485760, 1000, 64, 1, 0};
+  const std::uint64_t limit = size == 0 ? limits[0] : limits[data[size - 1] % std::size(limits)];
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const std::size_t split = size == 0 ? 0 : (data[0] | (std::size_t{data[size / 2]} << 8)) % (size + 1);
+
+  // Fed in two pieces, each message is what the model says of the whole input at that place: so
+  // the split changes nothing.
+  Feed pieces(limit, input.substr(0, split), input.substr(split));
+  std::size_t at = 0;
+  for (std::size_t i = 0;; ++i) {
+    const std::optional<DataResult> got = pieces.next();
+    const std::optional<Message> want = model(input.substr(at), limit);
+    if (!got) {
+      TLSCHAN_FUZZ_CHECK(!want, "split at " + std::to_string(split) +
+                                    ": the reader missed the end of data of message " + std::to_string(i) +
+                                    ", after octet " + std::to_string(at + want->consumed));
+      break;
+    }
+    const auto where = [&] {
+      return "split at " + std::to_string(split) + ", message " + std::to_string(i) + " at octet " +
+             std::to_string(at);
+    };
+    TLSCHAN_FUZZ_CHECK(want.has_value(), where() + ": the reader ended the data where no CRLF.CRLF is");
+    const std::size_t consumed = pieces.consumed(size) - at;
+    TLSCHAN_FUZZ_CHECK(consumed == want->consumed, where() + ": ended after " + std::to_string(consumed) +
+                                                       " octets, the first end of data is after " +
+                                                       std::to_string(want->consumed));
+    TLSCHAN_FUZZ_CHECK(same(*got, want->result),
+                       where() + ": " + flags(*got) + ", the model: " + flags(want->result) +
+                           (got->body == want->result.body ? "" : " (bodies differ)"));
+    if (!got->malformed() && !got->over_size) {
+      // Relayed (stuffed again), the body reads back whole, ending exactly where it ends.
+      const std::string relayed = stuff(got->body);
+      std::string_view rest = relayed;
+      DataReader next_hop(limit);
+      const std::optional<DataResult> again = next_hop.next(rest);
+      TLSCHAN_FUZZ_CHECK(again && rest.empty() && same(*again, *got),
+                         where() + ": the body stuffed again does not read back as the same message");
+    }
+    at += consumed;
+  }
+  return 0;
+}

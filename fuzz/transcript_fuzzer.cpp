@@ -1,0 +1,113 @@
+// The transcript reader, the scenario reader and replay on arbitrary files (what a user hands
+// `tlschan replay` and `tlschan run`). Checks, for every input:
+// - parse_transcript: a transcript it reads formats (format_transcript) to text that reads back
+//   to the same fields;
+// - parse_scenario: a scenario it reads prints (print_scenario) to TOML that reads back and prints
+//   the same again;
+// - replay: a scenario that reads (bare, or embedded in a transcript) and is small enough runs
+//   through the simulator twice under its seed, giving the same transcript both times
+//   (determinism), and the run keeps the spec's invariants (semantics.md section 5).
+// Larger scenarios are not run: more than 3 messages, 4 KiB of body or script bytes, 2 scripts or
+// faults, or a retry schedule of more than 8 attempts.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.hpp"
+#include "fuzz_environment.hpp"
+#include "tlschan/sim/scenario_file.hpp"
+#include "tlschan/sim/transcript.hpp"
+
+namespace {
+
+using namespace tlschan;
+
+bool small_enough(const sim::Scenario& s) {
+  std::size_t bytes = 0;
+  for (const auto& m : s.messages) bytes += m.body.size() + m.from.size() + m.to.size() * 64;
+  for (const auto& script : s.scripts) {
+    for (const auto& chunk : script.send) bytes += chunk.size();
+  }
+  if (s.server_script) {
+    for (const auto& chunk : s.server_script->replies) bytes += chunk.size();
+    if (s.server_script->replies.size() > 64) return false;
+  }
+  if (s.messages.size() > 3 || s.scripts.size() > 2 || s.faults.size() > 2 || bytes > 4096) return false;
+  for (const auto& m : s.messages) {
+    if (m.to.size() > 8) return false;
+  }
+  for (const auto& script : s.scripts) {
+    if (script.send.size() > 16) return false;
+  }
+  if (!s.retry.backoff.empty()) {
+    const Duration shortest = *std::min_element(s.retry.backoff.begin(), s.retry.backoff.end());
+    if (s.retry.backoff.size() > 8 || shortest < seconds(1) || s.retry.lifetime > shortest * 8) return false;
+  }
+  return true;
+}
+
+void check_scenario_round_trip(const sim::Scenario& s) {
+  const std::string printed = sim::print_scenario(s);
+  auto again = sim::parse_scenario(printed, "printed.toml");
+  TLSCHAN_FUZZ_CHECK(again.has_value(), "print_scenario wrote TOML that parse_scenario refuses: " +
+                                            (again.has_value() ? std::string() : again.error().message) +
+                                            "\n" + printed);
+  const std::string reprinted = sim::print_scenario(*again);
+  TLSCHAN_FUZZ_CHECK(reprinted == printed,
+                     "a scenario printed, read and printed again changes\n--- first ---\n" + printed +
+                         "--- second ---\n" + reprinted);
+}
+
+void replay(const sim::Scenario& s, std::uint64_t seed) {
+  if (!small_enough(s)) return;
+  std::string first, second;
+  const sim::RunResult r = fuzz::simulator().run(s, seed, &first);
+  fuzz::simulator().run(s, seed, &second);
+  const sim::Divergence d = sim::compare_runs(first, second, /*compare_tls=*/true);
+  TLSCHAN_FUZZ_CHECK(d.identical,
+                     "the same scenario and seed gave two transcripts; first difference at line " +
+                         std::to_string(d.line) + ":\n  " + d.recorded + "\n  " + d.replayed);
+  // A message the client refuses to create (no recipient, implicit TLS under a no policy) is a
+  // usage error the run reports among its violations; every other violation is a broken invariant.
+  const bool usage_error = s.client.implicit_tls && s.client.policy == Policy::no;
+  if (!usage_error) {
+    std::string all;
+    for (const auto& v : r.violations) all += "\n  " + v;
+    TLSCHAN_FUZZ_CHECK(r.violations.empty(),
+                       "the run broke an invariant:" + all + "\n--- scenario ---\n" + sim::print_scenario(s));
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  fuzz::initialize();
+  fuzz::simulator();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (auto t = sim::parse_transcript(text, "fuzz.transcript")) {
+    const std::string formatted = sim::format_transcript(*t);
+    auto again = sim::parse_transcript(formatted, "formatted.transcript");
+    TLSCHAN_FUZZ_CHECK(again.has_value(), "format_transcript wrote a transcript parse_transcript refuses: " +
+                                              (again.has_value() ? std::string() : again.error()));
+    TLSCHAN_FUZZ_CHECK(again->version == t->version && again->seed == t->seed &&
+                           again->openssl == t->openssl && again->scenario_toml == t->scenario_toml &&
+                           again->body == t->body,
+                       "a transcript formatted and read again changes");
+    if (auto s = sim::parse_scenario(t->scenario_toml, "fuzz.transcript (embedded scenario)")) {
+      check_scenario_round_trip(*s);
+      replay(*s, t->seed);
+    }
+    return 0;
+  }
+  if (auto s = sim::parse_scenario(text, "fuzz.toml")) {
+    check_scenario_round_trip(*s);
+    replay(*s, fuzz::input_seed(data, size));
+  }
+  return 0;
+}

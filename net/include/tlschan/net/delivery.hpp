@@ -1,0 +1,49 @@
+// `tlschan send`: one delivery attempt of one message over real TCP, driven by a ClientSession under
+// the outgoing channel's client policy, including the may fallback on a second connection. Every
+// byte both ways is kept in a transcript (plaintext as text, TLS records as their length).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tlschan/client_session.hpp"
+#include "tlschan/expected.hpp"
+
+namespace tlschan::net {
+
+struct TranscriptEntry {
+  enum class Kind { client_bytes, server_bytes, event };
+  Kind kind = Kind::event;
+  int connection = 1;  // counts from 1
+  Duration at{};       // since the attempt started
+  bool tls = false;    // bytes inside TLS: only their length is kept
+  std::size_t length = 0;
+  std::string text;  // the plaintext bytes, or the event
+};
+
+struct DeliveryRequest {
+  std::string host;
+  std::uint16_t port = 25;
+  ClientConfig client;
+  OutgoingMessage message;
+};
+
+struct DeliveryResult {
+  std::vector<RecipientOutcome> outcomes;
+  Disposition disposition = Disposition::deferred;
+  int connections = 0;
+  bool tls_fallback = false;
+  std::vector<TranscriptEntry> transcript;
+};
+
+// Runs the attempt to its end (every connection closed). A usage error (no recipient, implicit TLS
+// on a channel whose client policy is no) sends nothing.
+Expected<DeliveryResult, UsageError> deliver(DeliveryRequest request);
+
+// LF line ends become CRLF; CRLF stays as it is.
+std::string lf_to_crlf(std::string_view data);
+
+}  // namespace tlschan::net

@@ -1,0 +1,208 @@
+#include "tlschan/net/server.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <chrono>
+#include <utility>
+
+#include "server_connection.hpp"
+#include "server_core.hpp"
+
+namespace tlschan::net {
+
+namespace {
+
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e) {
+  const auto a = e.address();
+  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(e.port());
+}
+
+bool out_of_descriptors(const boost::system::error_code& ec) {
+  return ec == boost::asio::error::no_descriptors || ec == boost::asio::error::no_buffer_space ||
+         ec == boost::asio::error::no_memory || ec.value() == ENFILE;
+}
+
+}  // namespace
+
+ServerCore::ServerCore(boost::asio::io_context& io_context, Spool& s, ServerOptions o, std::ostream& l,
+                       boost::asio::thread_pool& p)
+    : io(io_context),
+      spool(s),
+      options(std::move(o)),
+      log(l),
+      pool(p),
+      read_buffer(65536),
+      grace_timer(io_context),
+      retry_timer(io_context) {}
+
+void ServerCore::log_line(const std::string& line) {
+  log << line << std::endl;
+}
+
+void ServerCore::accept(Acceptor& a) {
+  if (a.accepting || shutdown_calls > 0 || !a.acceptor.is_open()) return;
+  if (counters.active >= options.max_connections) return;  // resumed when a connection closes
+  a.accepting = true;
+  a.acceptor.async_accept([self = shared_from_this(), &a](const boost::system::error_code& ec,
+                                                          boost::asio::ip::tcp::socket socket) {
+    a.accepting = false;
+    if (self->shutdown_calls > 0) return;  // the socket closes as it goes out of scope
+    if (ec) {
+      if (ec == boost::asio::error::operation_aborted) return;
+      if (out_of_descriptors(ec)) {
+        self->log_line("accept on " + a.name + ": " + ec.message() + "; accepting again in 100 ms");
+        if (!self->retry_pending) {
+          self->retry_pending = true;
+          self->retry_timer.expires_after(std::chrono::milliseconds(100));
+          self->retry_timer.async_wait([self](const boost::system::error_code& e) {
+            self->retry_pending = false;
+            if (!e) self->resume_accepting();
+          });
+        }
+        return;
+      }
+      return self->accept(a);  // a connection reset before it was accepted, and the like
+    }
+    const std::uint64_t number = self->next_connection++;
+    auto connection = std::make_shared<ServerConnection>(self, std::move(socket), a.listener, a.name, number);
+    self->connections.emplace(number, connection);
+    ++self->counters.accepted;
+    ++self->counters.active;
+    if (self->counters.active > self->counters.peak_active)
+      self->counters.peak_active = self->counters.active;
+    connection->start();
+    self->accept(a);
+  });
+}
+
+void ServerCore::resume_accepting() {
+  if (retry_pending) return;
+  for (auto& a : acceptors) accept(*a);
+}
+
+void ServerCore::connection_closed(std::uint64_t number, const std::string& line) {
+  connections.erase(number);
+  --counters.active;
+  ++counters.closed;
+  log_line(line);
+  if (shutdown_calls > 0) {
+    if (counters.active == 0) {
+      grace_timer.cancel();
+      log_line("shutdown: every connection is closed");
+      if (all_closed) std::exchange(all_closed, nullptr)();
+    }
+    return;
+  }
+  resume_accepting();
+}
+
+void ServerCore::store(std::shared_ptr<ServerConnection> connection, MessageAccepted message) {
+  const auto received_at = std::chrono::system_clock::now();
+  // The work guard keeps io_context::run() going while the message is on the spool's thread.
+  boost::asio::post(pool, [this, connection = std::move(connection), message = std::move(message),
+                           received_at, work = boost::asio::make_work_guard(io)]() mutable {
+    StoreResult result{spool.store(message, received_at), std::move(message), 0};
+    result.size = result.message.data.size();
+    std::string().swap(result.message.data);
+    boost::asio::post(io, [connection = std::move(connection), result = std::move(result)]() mutable {
+      connection->on_stored(std::move(result));
+    });
+  });
+}
+
+void ServerCore::stop_connections_now() {
+  std::vector<std::shared_ptr<ServerConnection>> live;
+  for (auto& [number, weak] : connections) {
+    if (auto c = weak.lock()) live.push_back(std::move(c));
+  }
+  for (auto& c : live) c->stop_now();
+}
+
+void ServerCore::abort_connections() {
+  std::vector<std::shared_ptr<ServerConnection>> live;
+  for (auto& [number, weak] : connections) {
+    if (auto c = weak.lock()) live.push_back(std::move(c));
+  }
+  for (auto& c : live) c->abort();
+}
+
+void ServerCore::shutdown(std::function<void()> when_all_closed) {
+  ++shutdown_calls;
+  if (when_all_closed) all_closed = std::move(when_all_closed);
+  if (shutdown_calls == 1) {
+    boost::system::error_code ec;
+    for (auto& a : acceptors) a->acceptor.close(ec);
+    retry_timer.cancel();
+    log_line(
+        "shutdown: no longer accepting; " + std::to_string(counters.active) + " connection(s) in flight, " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options.shutdown_grace).count()) +
+        " s to finish");
+    if (counters.active == 0) {
+      if (all_closed) std::exchange(all_closed, nullptr)();
+      return;
+    }
+    grace_timer.expires_after(options.shutdown_grace);
+  } else {
+    grace_timer.expires_after(std::chrono::milliseconds(0));
+  }
+  grace_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->counters.active == 0) return;
+    self->log_line("shutdown: grace over; closing " + std::to_string(self->counters.active) +
+                   " connection(s)");
+    self->stop_connections_now();
+    if (self->counters.active == 0) return;
+    // What is still open after its timeout reply had its chance to leave is cut.
+    self->grace_timer.expires_after(self->options.close_linger);
+    self->grace_timer.async_wait([self](const boost::system::error_code& e) {
+      if (!e) self->abort_connections();
+    });
+  });
+}
+
+Server::Server(boost::asio::io_context& io, Spool& spool, ServerOptions options, std::ostream& log)
+    : pool_(std::make_unique<boost::asio::thread_pool>(options.spool_threads == 0 ? 1
+                                                                                  : options.spool_threads)) {
+  impl_ = std::make_shared<ServerCore>(io, spool, std::move(options), log, *pool_);
+}
+
+Server::~Server() {
+  // Messages on the spool's threads finish before anything they refer to goes away.
+  pool_->join();
+}
+
+Expected<boost::asio::ip::tcp::endpoint, std::string> Server::add_listener(Listener listener) {
+  auto a = std::make_unique<ServerCore::Acceptor>(impl_->io, std::move(listener));
+  const auto& endpoint = a->listener.endpoint;
+  boost::system::error_code ec;
+  const auto fail = [&](const char* step) {
+    return unexpected("cannot " + std::string(step) + " " + endpoint_text(endpoint) + ": " + ec.message());
+  };
+  a->acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("open a socket for");
+  a->acceptor.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  if (ec) return fail("set SO_REUSEADDR on");
+  a->acceptor.bind(endpoint, ec);
+  if (ec) return fail("listen on");
+  a->acceptor.listen(1024, ec);
+  if (ec) return fail("listen on");
+  const auto bound = a->acceptor.local_endpoint(ec);
+  if (ec) return fail("read the address of");
+  a->name = endpoint_text(bound);
+  impl_->acceptors.push_back(std::move(a));
+  return bound;
+}
+
+void Server::start() {
+  for (auto& a : impl_->acceptors) impl_->accept(*a);
+}
+
+void Server::shutdown(std::function<void()> all_closed) {
+  impl_->shutdown(std::move(all_closed));
+}
+
+const ServerCounters& Server::counters() const {
+  return impl_->counters;
+}
+
+}  // namespace tlschan::net

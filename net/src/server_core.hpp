@@ -1,0 +1,65 @@
+// What the listeners and the connections of one Server share. Private to net/.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "tlschan/net/server.hpp"
+
+namespace tlschan::net {
+
+class ServerConnection;
+
+struct ServerCore : std::enable_shared_from_this<ServerCore> {
+  struct Acceptor {
+    Acceptor(boost::asio::io_context& io, Listener l) : acceptor(io), listener(std::move(l)) {}
+    boost::asio::ip::tcp::acceptor acceptor;
+    Listener listener;
+    std::string name;  // the bound address
+    bool accepting = false;
+  };
+
+  ServerCore(boost::asio::io_context& io, Spool& spool, ServerOptions options, std::ostream& log,
+             boost::asio::thread_pool& pool);
+
+  void accept(Acceptor& a);
+  void resume_accepting();
+  void shutdown(std::function<void()> all_closed);
+  void stop_connections_now();
+  void abort_connections();
+
+  // Called by a connection once its socket is closed.
+  void connection_closed(std::uint64_t number, const std::string& log_line);
+  // Stores `message` on the spool's worker thread, then calls connection->on_stored on the io thread.
+  void store(std::shared_ptr<ServerConnection> connection, MessageAccepted message);
+  void log_line(const std::string& line);
+
+  boost::asio::io_context& io;
+  Spool& spool;
+  ServerOptions options;
+  std::ostream& log;
+  boost::asio::thread_pool& pool;
+  // Sessions run on one thread, so one buffer serves every socket's reads: an idle connection holds
+  // no read buffer of its own.
+  std::vector<char> read_buffer;
+  std::vector<std::unique_ptr<Acceptor>> acceptors;
+  std::map<std::uint64_t, std::weak_ptr<ServerConnection>> connections;
+  ServerCounters counters;
+  std::uint64_t next_connection = 1;
+  int shutdown_calls = 0;
+  std::function<void()> all_closed;
+  boost::asio::steady_timer grace_timer;
+  boost::asio::steady_timer retry_timer;  // accepting again after running out of file descriptors
+  bool retry_pending = false;
+};
+
+}  // namespace tlschan::net
