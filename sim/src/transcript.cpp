@@ -89,7 +89,7 @@ Expected<TranscriptFile, std::string> parse_transcript(std::string_view text, co
     }
   }
   ++i;
-  if (i + n > lines.size()) return err(i + 1, "the scenario is cut short");
+  if (n > lines.size() - i) return err(i + 1, "the scenario is cut short");
   for (std::size_t k = 0; k < n; ++k, ++i) {
     t.scenario_toml.append(lines[i]);
     t.scenario_toml += '\n';
