@@ -3,11 +3,14 @@
 # fuzz/oss-fuzz/build.sh) from the source tree with the OSS-Fuzz environment set by hand (clang 16,
 # ASan, libFuzzer), then checks that $OUT holds every target with its seed zip, dictionary and
 # options, that each target links OpenSSL statically and runs from $OUT.
-# Usage: check_build.sh SOURCE_DIR SCRATCH_DIR TARGET...
+# Usage: check_build.sh SOURCE_DIR SCRATCH_PARENT TARGET...
+# Each run builds in a folder of its own under SCRATCH_PARENT (two test runs may overlap), removed
+# when the check passes and kept for a look when it fails.
 set -euo pipefail
-src=$1 scratch=$2
+src=$1
+mkdir -p "$2"
+scratch=$(mktemp -d "$2/run.XXXXXX")
 shift 2
-rm -rf "$scratch"
 mkdir -p "$scratch/out" "$scratch/work" "$scratch/src"
 export CC=clang-16 CXX=clang++-16
 export CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link"
@@ -39,5 +42,9 @@ for target in "$@"; do
     missing=1
   fi
 done
-if [ "$missing" -ne 0 ]; then exit 1; fi
-echo "\$OUT holds $# targets, each with its seed corpus, dictionary and options; OpenSSL linked statically"
+if [ "$missing" -ne 0 ]; then
+  echo "the build is kept in $scratch"
+  exit 1
+fi
+rm -rf "$scratch"
+echo "\$OUT held $# targets, each with its seed corpus, dictionary and options; OpenSSL linked statically"
