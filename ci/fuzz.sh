@@ -74,7 +74,7 @@ for row in "${rows[@]}"; do
   "$bin/$target" "$work/$dir" $seeds $(options_of "$target") $extra -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$crashes/$dir/" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-  status_line=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n 1 || true)
+  status_line=$(grep -aE '^#[0-9]+.*cov: ' "$log" | tail -n 1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$status_line")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$status_line")
   corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p' <<<"$status_line")
@@ -101,7 +101,7 @@ for row in "${rows[@]}"; do
     fi
     chmod +x "$crashes/$dir/reproduce.sh"
     echo "   CRASH: $crashes/$dir/ (input ${artifact:-not written}, report.txt, reproduce.sh)"
-    grep -m 1 -E 'ERROR: |==tlschan fuzz check failed==|runtime error' "$log" | sed 's/^/   /' || true
+    grep -a -m 1 -E 'ERROR: |==tlschan fuzz check failed==|runtime error' "$log" | sed 's/^/   /' || true
   fi
   table+=$'\n'$(printf '%-34s %10s %8s %9s %18s %8s' "$name" "${execs:--}" "${cov:--}" "${ft:--}" "${corp:--}" "$crash_count")
 done
