@@ -1,4 +1,4 @@
-// CommandLineParser on arbitrary bytes (semantics.md section 7). Checks, for every input:
+// CommandLineParser (next_view: the path the server reads with, and next() is built on) on arbitrary bytes (semantics.md section 7). Checks, for every input:
 // - fed in two pieces at a point taken from the input, every line is what a model written from
 //   command_line.hpp says of the whole input at that place: its wire size, its error (in the
 //   header's order of precedence) and its text (the line without CRLF, at most 510 octets); so the
@@ -18,7 +18,7 @@
 
 namespace {
 
-using tlschan::CommandLine;
+using tlschan::CommandLineView;
 using tlschan::CommandLineParser;
 using tlschan::LineError;
 
@@ -28,13 +28,13 @@ class Feed {
  public:
   Feed(std::string_view first, std::string_view second = {}) : pieces_{first, second} {}
 
-  std::optional<CommandLine> next() {
+  std::optional<CommandLineView> next() {
     while (piece_ < 2) {
       if (pieces_[piece_].empty()) {
         ++piece_;
         continue;
       }
-      if (auto line = parser_.next(pieces_[piece_])) return line;
+      if (auto line = parser_.next_view(pieces_[piece_])) return line;
     }
     return std::nullopt;
   }
@@ -46,14 +46,14 @@ class Feed {
   int piece_ = 0;
 };
 
-std::string describe(const CommandLine& l) {
+std::string describe(const CommandLineView& l) {
   return "line of " + std::to_string(l.wire_size) + " octets, error " +
          (l.error ? tlschan::to_string(*l.error) : "none") + ", text of " + std::to_string(l.text.size()) +
          " octets";
 }
 
 // The header's contract for one complete line, LF included, taken from the input.
-void check_line(const CommandLine& line, std::string_view wire) {
+void check_line(const CommandLineView& line, std::string_view wire) {
   TLSCHAN_FUZZ_CHECK(line.wire_size == wire.size() && !wire.empty() && wire.back() == '\n',
                      "wire_size disagrees with where the LF is: " + describe(line));
   TLSCHAN_FUZZ_CHECK(line.text.size() <= CommandLineParser::max_line - 2,
@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // the split changes nothing, and every octet is accounted for.
   Feed pieces(input.substr(0, split), input.substr(split));
   std::size_t at = 0, before_split = 0;  // before_split: where the line holding the split starts
-  while (const std::optional<CommandLine> line = pieces.next()) {
+  while (const std::optional<CommandLineView> line = pieces.next()) {
     check_line(*line, input.substr(at, line->wire_size));
     at += line->wire_size;
     if (at <= split) before_split = at;
@@ -110,13 +110,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // fresh one does, which the model says line by line.
   CommandLineParser purged;
   std::string_view partial = input.substr(before_split, split - before_split);
-  TLSCHAN_FUZZ_CHECK(!purged.next(partial).has_value(), "a line completed inside a partial line");
+  TLSCHAN_FUZZ_CHECK(!purged.next_view(partial).has_value(), "a line completed inside a partial line");
   purged.reset();
   TLSCHAN_FUZZ_CHECK(purged.pending() == 0, "reset() left a partial line");
   std::string_view rest = input.substr(split);
   at = split;
   while (!rest.empty()) {
-    if (const auto line = purged.next(rest)) {
+    if (const auto line = purged.next_view(rest)) {
       check_line(*line, input.substr(at, line->wire_size));
       at += line->wire_size;
     }

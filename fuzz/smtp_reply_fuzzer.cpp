@@ -1,4 +1,4 @@
-// ReplyParser and parse_capabilities on arbitrary bytes (what a server, or a meddler, can send a
+// ReplyParser (next_view, which next() is built on) and parse_capabilities on arbitrary bytes (what a server, or a meddler, can send a
 // client; semantics.md section 8). Checks, for every input:
 // - split invariance: the input fed whole and fed in two pieces at a point taken from the input
 //   gives the same replies and errors;
@@ -21,8 +21,8 @@
 
 namespace {
 
-using tlschan::ParsedReply;
-using tlschan::Reply;
+using tlschan::ParsedReplyView;
+using tlschan::ReplyView;
 using tlschan::ReplyError;
 using tlschan::ReplyParser;
 
@@ -33,13 +33,13 @@ class Feed {
  public:
   Feed(std::string_view first, std::string_view second = {}) : pieces_{first, second} {}
 
-  std::optional<ParsedReply> next() {
+  std::optional<ParsedReplyView> next() {
     while (piece_ < 2) {
       if (pieces_[piece_].empty()) {
         ++piece_;
         continue;
       }
-      if (auto r = parser_.next(pieces_[piece_])) {
+      if (auto r = parser_.next_view(pieces_[piece_])) {
         if (std::holds_alternative<ReplyError>(*r)) parser_.reset();
         return r;
       }
@@ -54,19 +54,19 @@ class Feed {
   int piece_ = 0;
 };
 
-std::string describe(const ParsedReply& p) {
+std::string describe(const ParsedReplyView& p) {
   if (const auto* e = std::get_if<ReplyError>(&p)) return std::string("error ") + tlschan::to_string(*e);
-  const Reply& r = std::get<Reply>(p);
-  return "reply " + std::to_string(r.code) + " of " + std::to_string(r.lines.size()) + " lines";
+  const ReplyView& r = std::get<ReplyView>(p);
+  return "reply " + std::to_string(r.code) + " of " + std::to_string(r.line_count) + " lines";
 }
 
 // `first`: the first reply of the input, whose formatting round trip is checked (once per input
 // keeps the target fast; the mutator moves every kind of reply to the front).
-void check_reply(const Reply& r, bool first) {
+void check_reply(const ReplyView& r, bool first) {
   const int d1 = r.code / 100, d2 = r.code / 10 % 10;
   TLSCHAN_FUZZ_CHECK(d1 >= 1 && d1 <= 5 && d2 <= 5, "code " + std::to_string(r.code) + " out of range");
-  TLSCHAN_FUZZ_CHECK(!r.lines.empty(), "a reply without lines");
-  for (const std::string& line : r.lines) {
+  TLSCHAN_FUZZ_CHECK(r.line_count > 0, "a reply without lines");
+  for (const std::string_view line : r) {
     TLSCHAN_FUZZ_CHECK(line.size() + 4 <= ReplyParser::max_line, "a reply line over 512 octets");
     TLSCHAN_FUZZ_CHECK(line.find('\n') == std::string::npos, "an LF inside a reply line");
   }
@@ -76,16 +76,16 @@ void check_reply(const Reply& r, bool first) {
   }
 
   bool round_trips = first;
-  for (const std::string& line : r.lines)
+  for (const std::string_view line : r)
     round_trips =
         round_trips && line.find('\r') == std::string::npos && line.size() + 6 <= ReplyParser::max_line;
   if (first && round_trips) {
-    const std::string wire = tlschan::format_reply(r.code, "", r.lines);
+    const std::string wire = tlschan::format_reply(r.code, "", r.to_reply().lines);
     ReplyParser again;
     std::string_view rest = wire;
-    const auto back = again.next(rest);
+    const auto back = again.next_view(rest);
     TLSCHAN_FUZZ_CHECK(
-        back && rest.empty() && std::holds_alternative<Reply>(*back) && std::get<Reply>(*back) == r,
+        back && rest.empty() && std::holds_alternative<ReplyView>(*back) && std::get<ReplyView>(*back) == r,
         "format_reply of a " + std::to_string(r.code) + " reply does not parse back to it");
   }
 
@@ -94,7 +94,7 @@ void check_reply(const Reply& r, bool first) {
     TLSCHAN_FUZZ_CHECK(caps.keywords.empty() && !caps.starttls, "capabilities read from a non-250 reply");
     return;
   }
-  TLSCHAN_FUZZ_CHECK(caps.keywords.size() < r.lines.size(), "more capabilities than extension lines");
+  TLSCHAN_FUZZ_CHECK(caps.keywords.size() < r.line_count, "more capabilities than extension lines");
   bool listed_starttls = false;
   for (const std::string& k : caps.keywords) {
     TLSCHAN_FUZZ_CHECK(!k.empty(), "an empty capability keyword");
@@ -119,13 +119,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Feed whole(input);
   Feed pieces(input.substr(0, split), input.substr(split));
   for (std::size_t i = 0;; ++i) {
-    const std::optional<ParsedReply> a = whole.next();
-    const std::optional<ParsedReply> b = pieces.next();
+    const std::optional<ParsedReplyView> a = whole.next();
+    const std::optional<ParsedReplyView> b = pieces.next();
     if (!a && !b) break;
     TLSCHAN_FUZZ_CHECK(a && b && *a == *b, "split at " + std::to_string(split) + ", reply " +
                                                std::to_string(i) + ": " + (b ? describe(*b) : "none") +
                                                ", whole: " + (a ? describe(*a) : "none"));
-    if (const auto* r = std::get_if<Reply>(&*a)) check_reply(*r, i == 0);
+    if (const auto* r = std::get_if<ReplyView>(&*a)) check_reply(*r, i == 0);
   }
   TLSCHAN_FUZZ_CHECK(pieces.parser().idle() == whole.parser().idle(),
                      "split at " + std::to_string(split) + ": a different partial reply");

@@ -125,9 +125,43 @@ const char* to_string(ReplyError e) {
   return "unknown";
 }
 
-// A line over max_line octets is refused at its 513th octet, so at most max_line octets of a line
-// are ever held. After an error the parser holds nothing (as after reset()).
+Reply ReplyView::to_reply() const {
+  Reply r;
+  r.code = code;
+  r.enhanced = enhanced;
+  r.lines.reserve(line_count);
+  for (const std::string_view line : *this) r.lines.emplace_back(line);
+  return r;
+}
+
+bool operator==(const ReplyView& a, const ReplyView& b) {
+  if (a.code != b.code || a.enhanced != b.enhanced || a.line_count != b.line_count) return false;
+  for (std::size_t i = 0; i < a.line_count; ++i) {
+    if (a.line_data[i] != b.line_data[i]) return false;
+  }
+  return true;
+}
+
+bool operator==(const ReplyView& a, const Reply& b) {
+  if (a.code != b.code || a.enhanced != b.enhanced || a.line_count != b.lines.size()) return false;
+  for (std::size_t i = 0; i < a.line_count; ++i) {
+    if (a.line_data[i] != b.lines[i]) return false;
+  }
+  return true;
+}
+
 std::optional<ParsedReply> ReplyParser::next(std::string_view& input) {
+  auto view = next_view(input);
+  if (!view) return std::nullopt;
+  if (const auto* e = std::get_if<ReplyError>(&*view)) return ParsedReply{*e};
+  return ParsedReply{std::get<ReplyView>(*view).to_reply()};
+}
+
+// A line over max_line octets is refused at its 513th octet, so at most max_line octets of a line
+// are ever held. After an error the parser holds nothing (as after reset()). A line that arrives
+// whole in `input` is read in place; only a line split across calls is gathered in line_.
+std::optional<ParsedReplyView> ReplyParser::next_view(std::string_view& input) {
+  clear_finished();
   while (!input.empty()) {
     const void* lf = std::memchr(input.data(), '\n', input.size());
     const std::size_t take =
@@ -136,60 +170,89 @@ std::optional<ParsedReply> ReplyParser::next(std::string_view& input) {
     if (line_.size() + take > max_line) {
       input.remove_prefix(max_line + 1 - line_.size());
       reset();
-      return ParsedReply{ReplyError::line_too_long};
+      return ParsedReplyView{ReplyError::line_too_long};
     }
     if (lf == nullptr) {
       line_.append(input.data(), input.size());
       input.remove_prefix(input.size());
       return std::nullopt;
     }
-    line_.append(input.data(), take - 1);
+    std::optional<ParsedReplyView> done;
+    if (line_.empty()) {
+      done = take_line(input.substr(0, take - 1));
+    } else {
+      line_.append(input.data(), take - 1);
+      done = take_line(line_);
+    }
+    line_.clear();
     input.remove_prefix(take);
-    if (auto done = take_line()) return done;
+    if (done) return done;
   }
   return std::nullopt;
 }
 
-std::optional<ParsedReply> ReplyParser::take_line() {
-  std::string_view line = line_;
+std::optional<ParsedReplyView> ReplyParser::take_line(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   const bool code_ok = line.size() >= 3 && line[0] >= '1' && line[0] <= '5' && line[1] >= '0' &&
                        line[1] <= '5' && is_digit(line[2]);
-  const bool separator_ok = line.size() == 3 || line[3] == ' ' || line[3] == '-';
+  // (Only read when the code is there: a line of fewer than 4 octets has no line[3].)
+  const bool separator_ok = code_ok && (line.size() == 3 || line[3] == ' ' || line[3] == '-');
   if (!code_ok || !separator_ok) {
     reset();
-    return ParsedReply{ReplyError::malformed};
+    return ParsedReplyView{ReplyError::malformed};
   }
   const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-  if (!lines_.empty() && code != code_) {
+  if (!spans_.empty() && code != code_) {
     reset();
-    return ParsedReply{ReplyError::code_mismatch};
+    return ParsedReplyView{ReplyError::code_mismatch};
   }
   const bool last = line.size() == 3 || line[3] == ' ';
   code_ = code;
-  lines_.emplace_back(line.substr(line.size() == 3 ? 3 : 4));
-  line_.clear();
+  const std::string_view text = line.substr(line.size() == 3 ? 3 : 4);
+  spans_.emplace_back(text_.size(), text.size());
+  text_.append(text);
   if (!last) return std::nullopt;
 
-  Reply reply;
+  views_.clear();
+  for (const auto& [offset, size] : spans_) views_.emplace_back(text_.data() + offset, size);
+  ReplyView reply;
   reply.code = code_;
-  reply.lines = std::move(lines_);
-  reply.enhanced = parse_enhanced(reply.code, reply.lines.front());
-  reset();
-  return ParsedReply{std::move(reply)};
+  reply.line_data = views_.data();
+  reply.line_count = views_.size();
+  reply.enhanced = parse_enhanced(code_, views_.front());
+  finished_ = true;
+  return ParsedReplyView{reply};
+}
+
+void ReplyParser::clear_finished() {
+  if (!finished_) return;
+  finished_ = false;
+  text_.clear();
+  spans_.clear();
+  views_.clear();
+  code_ = 0;
 }
 
 void ReplyParser::reset() {
   line_.clear();
-  lines_.clear();
+  text_.clear();
+  spans_.clear();
+  views_.clear();
+  finished_ = false;
   code_ = 0;
 }
 
-Capabilities parse_capabilities(const Reply& ehlo_reply) {
+namespace {
+
+std::string_view line_of(const Reply& r, std::size_t i) { return r.lines[i]; }
+std::string_view line_of(const ReplyView& r, std::size_t i) { return r.line(i); }
+
+template <class Reply_>
+Capabilities capabilities_of(const Reply_& ehlo_reply, std::size_t line_count) {
   Capabilities caps;
   if (ehlo_reply.code != 250) return caps;  // only a positive EHLO reply lists extensions
-  for (std::size_t i = 1; i < ehlo_reply.lines.size(); ++i) {
-    const std::string_view line = ehlo_reply.lines[i];
+  for (std::size_t i = 1; i < line_count; ++i) {
+    const std::string_view line = line_of(ehlo_reply, i);
     std::size_t pos = 0;
     const std::string_view word = first_word(line, pos);
     if (word.empty()) continue;
@@ -211,6 +274,16 @@ Capabilities parse_capabilities(const Reply& ehlo_reply) {
     caps.keywords.push_back(std::move(keyword));
   }
   return caps;
+}
+
+}  // namespace
+
+Capabilities parse_capabilities(const Reply& ehlo_reply) {
+  return capabilities_of(ehlo_reply, ehlo_reply.lines.size());
+}
+
+Capabilities parse_capabilities(const ReplyView& ehlo_reply) {
+  return capabilities_of(ehlo_reply, ehlo_reply.line_count);
 }
 
 std::string format_reply(int code, std::string_view enhanced,

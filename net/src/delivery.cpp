@@ -8,8 +8,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <memory>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <variant>
 
 #include "tlschan/net/clock.hpp"
@@ -23,22 +25,29 @@ using boost::asio::ip::tcp;
 // How long the last bytes of a finished connection (QUIT, close_notify) may take to leave.
 constexpr Duration close_linger = seconds(5);
 
-class DeliveryDriver {
+// Every pending handler holds the driver: it lives until the attempt is over and its last handler ran.
+class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
  public:
-  DeliveryDriver(DeliveryRequest request, ClientSession session)
+  DeliveryDriver(boost::asio::io_context& io, DeliveryRequest request, ClientSession session,
+                 std::function<void(DeliveryResult)> done)
       : request_(std::move(request)),
         session_(std::move(session)),
+        io_(io),
         socket_(io_),
         timer_(io_),
-        started_(steady_now()) {}
+        started_(steady_now()),
+        done_(std::move(done)) {}
 
-  DeliveryResult run() {
+  void start() {
     boost::system::error_code ec;
     tcp::resolver resolver(io_);
     endpoints_ = resolver.resolve(request_.host, std::to_string(request_.port), ec);
     if (ec) resolve_error_ = "cannot resolve " + request_.host + ": " + ec.message();
     connect();
-    io_.run();
+  }
+
+  // Once every connection is closed: the outcomes.
+  DeliveryResult finish() {
     result_.outcomes = session_.outcomes();
     result_.disposition = session_.message_disposition();
     // A connection that never opened reads better with the reason it did not open.
@@ -70,15 +79,16 @@ class DeliveryDriver {
     linger_until_.reset();
     socket_ = tcp::socket(io_);
     if (!resolve_error_.empty()) {
-      boost::asio::post(io_, [this, connection] {
+      boost::asio::post(io_, [this, self = shared_from_this(), connection] {
         on_connected(connection, boost::asio::error::host_not_found, tcp::endpoint());
       });
       return;
     }
-    boost::asio::async_connect(
-        socket_, endpoints_, [this, connection](const boost::system::error_code& ec, const tcp::endpoint& e) {
-          on_connected(connection, ec, e);
-        });
+    boost::asio::async_connect(socket_, endpoints_,
+                               [this, self = shared_from_this(), connection](
+                                   const boost::system::error_code& ec, const tcp::endpoint& e) {
+                                 on_connected(connection, ec, e);
+                               });
     arm_timer();
   }
 
@@ -106,10 +116,11 @@ class DeliveryDriver {
 
   void start_read() {
     const int connection = result_.connections;
-    socket_.async_read_some(boost::asio::buffer(read_buf_),
-                            [this, connection](const boost::system::error_code& ec, std::size_t n) {
-                              on_read(connection, ec, n);
-                            });
+    socket_.async_read_some(
+        boost::asio::buffer(read_buf_),
+        [this, self = shared_from_this(), connection](const boost::system::error_code& ec, std::size_t n) {
+          on_read(connection, ec, n);
+        });
   }
 
   void on_read(int connection, const boost::system::error_code& ec, std::size_t n) {
@@ -164,7 +175,9 @@ class DeliveryDriver {
     const int connection = result_.connections;
     boost::asio::async_write(
         socket_, boost::asio::buffer(write_buf_),
-        [this, connection](const boost::system::error_code& ec, std::size_t) { on_written(connection, ec); });
+        [this, self = shared_from_this(), connection](const boost::system::error_code& ec, std::size_t) {
+          on_written(connection, ec);
+        });
   }
 
   void on_written(int connection, const boost::system::error_code& ec) {
@@ -193,6 +206,7 @@ class DeliveryDriver {
       if (session_.wants_reconnect()) return connect();
       ++timer_generation_;
       timer_.cancel();
+      if (done_) std::exchange(done_, nullptr)(finish());
       return;
     }
     arm_timer();
@@ -212,7 +226,7 @@ class DeliveryDriver {
     if (!due) return;
     const std::uint64_t generation = ++timer_generation_;
     timer_.expires_at(to_steady(*due));
-    timer_.async_wait([this, generation](const boost::system::error_code& ec) {
+    timer_.async_wait([this, self = shared_from_this(), generation](const boost::system::error_code& ec) {
       if (ec || generation != timer_generation_) return;
       if (session_.connection_finished()) {
         note("close-linger-expired");
@@ -227,7 +241,7 @@ class DeliveryDriver {
 
   DeliveryRequest request_;
   ClientSession session_;
-  boost::asio::io_context io_{1};
+  boost::asio::io_context& io_;
   tcp::socket socket_;
   boost::asio::steady_timer timer_;
   tcp::resolver::results_type endpoints_;
@@ -243,6 +257,7 @@ class DeliveryDriver {
   std::string write_buf_;
   std::array<char, 16384> read_buf_{};
   DeliveryResult result_;
+  std::function<void(DeliveryResult)> done_;
 };
 
 }  // namespace
@@ -260,8 +275,19 @@ std::string lf_to_crlf(std::string_view data) {
 Expected<DeliveryResult, UsageError> deliver(DeliveryRequest request) {
   auto session = ClientSession::create(request.client, request.message, steady_now());
   if (!session) return unexpected(session.error());
-  DeliveryDriver driver(std::move(request), std::move(*session));
-  return driver.run();
+  boost::asio::io_context io(1);
+  const auto driver = std::make_shared<DeliveryDriver>(io, std::move(request), std::move(*session), nullptr);
+  driver->start();
+  io.run();
+  return driver->finish();
+}
+
+std::optional<UsageError> start_delivery(boost::asio::io_context& io, DeliveryRequest request,
+                                         std::function<void(DeliveryResult)> done) {
+  auto session = ClientSession::create(request.client, request.message, steady_now());
+  if (!session) return session.error();
+  std::make_shared<DeliveryDriver>(io, std::move(request), std::move(*session), std::move(done))->start();
+  return std::nullopt;
 }
 
 }  // namespace tlschan::net

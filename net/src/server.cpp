@@ -2,6 +2,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <cassert>
 #include <cerrno>
 #include <chrono>
 #include <utility>
@@ -23,15 +24,28 @@ bool out_of_descriptors(const boost::system::error_code& ec) {
          ec == boost::asio::error::no_memory || ec.value() == ENFILE;
 }
 
+// Posted, never called in place: the spool's thread is not the io thread, and a sink runs while the
+// connection is still handling its session's events.
+void hand_back(boost::asio::io_context& io, std::shared_ptr<ServerConnection> connection,
+               Expected<std::string, SpoolError> id, MessageAccepted message) {
+  StoreResult result{std::move(id), std::move(message), 0};
+  result.size = result.message.data.size();
+  std::string().swap(result.message.data);
+  boost::asio::post(io, [connection = std::move(connection), result = std::move(result)]() mutable {
+    connection->on_stored(std::move(result));
+  });
+}
+
 }  // namespace
 
-ServerCore::ServerCore(boost::asio::io_context& io_context, Spool& s, ServerOptions o, std::ostream& l,
-                       boost::asio::thread_pool& p)
+ServerCore::ServerCore(boost::asio::io_context& io_context, Spool* s, boost::asio::thread_pool* p,
+                       MessageSink k, ServerOptions o, std::ostream& l)
     : io(io_context),
       spool(s),
+      pool(p),
+      sink(std::move(k)),
       options(std::move(o)),
       log(l),
-      pool(p),
       read_buffer(65536),
       grace_timer(io_context),
       retry_timer(io_context) {}
@@ -98,16 +112,16 @@ void ServerCore::connection_closed(std::uint64_t number, const std::string& line
 }
 
 void ServerCore::store(std::shared_ptr<ServerConnection> connection, MessageAccepted message) {
+  if (sink) {
+    auto id = sink(message);
+    return hand_back(io, std::move(connection), std::move(id), std::move(message));
+  }
   const auto received_at = std::chrono::system_clock::now();
   // The work guard keeps io_context::run() going while the message is on the spool's thread.
-  boost::asio::post(pool, [this, connection = std::move(connection), message = std::move(message),
-                           received_at, work = boost::asio::make_work_guard(io)]() mutable {
-    StoreResult result{spool.store(message, received_at), std::move(message), 0};
-    result.size = result.message.data.size();
-    std::string().swap(result.message.data);
-    boost::asio::post(io, [connection = std::move(connection), result = std::move(result)]() mutable {
-      connection->on_stored(std::move(result));
-    });
+  boost::asio::post(*pool, [this, connection = std::move(connection), message = std::move(message),
+                            received_at, work = boost::asio::make_work_guard(io)]() mutable {
+    auto id = spool->store(message, received_at);
+    hand_back(io, std::move(connection), std::move(id), std::move(message));
   });
 }
 
@@ -163,12 +177,17 @@ void ServerCore::shutdown(std::function<void()> when_all_closed) {
 Server::Server(boost::asio::io_context& io, Spool& spool, ServerOptions options, std::ostream& log)
     : pool_(std::make_unique<boost::asio::thread_pool>(options.spool_threads == 0 ? 1
                                                                                   : options.spool_threads)) {
-  impl_ = std::make_shared<ServerCore>(io, spool, std::move(options), log, *pool_);
+  impl_ = std::make_shared<ServerCore>(io, &spool, pool_.get(), MessageSink(), std::move(options), log);
+}
+
+Server::Server(boost::asio::io_context& io, MessageSink sink, ServerOptions options, std::ostream& log) {
+  assert(sink);
+  impl_ = std::make_shared<ServerCore>(io, nullptr, nullptr, std::move(sink), std::move(options), log);
 }
 
 Server::~Server() {
   // Messages on the spool's threads finish before anything they refer to goes away.
-  pool_->join();
+  if (pool_) pool_->join();
 }
 
 Expected<boost::asio::ip::tcp::endpoint, std::string> Server::add_listener(Listener listener) {

@@ -28,8 +28,9 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
     bool accepting = false;
   };
 
-  ServerCore(boost::asio::io_context& io, Spool& spool, ServerOptions options, std::ostream& log,
-             boost::asio::thread_pool& pool);
+  // Either a spool and its worker threads, or a sink.
+  ServerCore(boost::asio::io_context& io, Spool* spool, boost::asio::thread_pool* pool, MessageSink sink,
+             ServerOptions options, std::ostream& log);
 
   void accept(Acceptor& a);
   void resume_accepting();
@@ -39,15 +40,17 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 
   // Called by a connection once its socket is closed.
   void connection_closed(std::uint64_t number, const std::string& log_line);
-  // Stores `message` on the spool's worker thread, then calls connection->on_stored on the io thread.
+  // Stores `message` on the spool's worker thread (or gives it to the sink), then calls
+  // connection->on_stored on the io thread.
   void store(std::shared_ptr<ServerConnection> connection, MessageAccepted message);
   void log_line(const std::string& line);
 
   boost::asio::io_context& io;
-  Spool& spool;
+  Spool* spool;
+  boost::asio::thread_pool* pool;
+  MessageSink sink;
   ServerOptions options;
   std::ostream& log;
-  boost::asio::thread_pool& pool;
   // Sessions run on one thread, so one buffer serves every socket's reads: an idle connection holds
   // no read buffer of its own.
   std::vector<char> read_buffer;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -41,6 +42,25 @@ const char* to_string(ReplyError e);
 
 using ParsedReply = std::variant<Reply, ReplyError>;
 
+// A complete reply as the parser holds it, without a copy: valid until the parser's next call
+// (next, next_view or reset). to_reply() makes an owning Reply of it.
+struct ReplyView {
+  int code = 0;
+  std::optional<EnhancedStatus> enhanced;
+  const std::string_view* line_data = nullptr;  // the text of each line, as in Reply::lines
+  std::size_t line_count = 0;
+
+  const std::string_view* begin() const { return line_data; }
+  const std::string_view* end() const { return line_data + line_count; }
+  std::string_view line(std::size_t i) const { return line_data[i]; }
+  int klass() const { return code / 100; }
+  Reply to_reply() const;
+  friend bool operator==(const ReplyView& a, const ReplyView& b);
+  friend bool operator==(const ReplyView& a, const Reply& b);
+};
+
+using ParsedReplyView = std::variant<ReplyView, ReplyError>;
+
 class ReplyParser {
  public:
   static constexpr std::size_t max_line = 512;
@@ -51,16 +71,25 @@ class ReplyParser {
   // with or without CR before it.
   std::optional<ParsedReply> next(std::string_view& input);
 
+  // The same, returning the reply as a view into the parser's buffers, which are reused from reply
+  // to reply: once they have grown, reading replies allocates nothing.
+  std::optional<ParsedReplyView> next_view(std::string_view& input);
+
   void reset();
-  bool idle() const { return line_.empty() && lines_.empty(); }  // no partial reply held
+  // No partial reply held (a reply already returned is not partial).
+  bool idle() const { return line_.empty() && (finished_ || spans_.empty()); }
 
  private:
-  // Takes the complete line held in line_ (its LF already dropped): the reply when it was the
-  // last line, an error, or nothing when more lines follow.
-  std::optional<ParsedReply> take_line();
+  // Takes the complete line `line` (its LF already dropped): the reply when it was the last line,
+  // an error, or nothing when more lines follow.
+  std::optional<ParsedReplyView> take_line(std::string_view line);
+  void clear_finished();
 
-  std::string line_;                // the partial line, without LF; never over max_line octets
-  std::vector<std::string> lines_;  // the texts of the reply's lines so far
+  std::string line_;  // the partial line, without LF; never over max_line octets
+  std::string text_;  // the texts of the reply's lines so far, one after the other
+  std::vector<std::pair<std::size_t, std::size_t>> spans_;  // each line's offset and size in text_
+  std::vector<std::string_view> views_;  // the lines of the reply last returned, into text_
+  bool finished_ = false;                // a reply was returned; its buffers go at the next call
   int code_ = 0;
 };
 
@@ -75,6 +104,7 @@ struct Capabilities {
 
 // The capabilities of a 250 EHLO reply (its first line is the server's name and is skipped).
 Capabilities parse_capabilities(const Reply& ehlo_reply);
+Capabilities parse_capabilities(const ReplyView& ehlo_reply);
 
 // "250 2.0.0 Ok\r\n" or "250-a\r\n250 b\r\n" for several lines (the enhanced code goes on every
 // line when given).

@@ -3,8 +3,11 @@
 // byte both ways is kept in a transcript (plaintext as text, TLS records as their length).
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +45,12 @@ struct DeliveryResult {
 // Runs the attempt to its end (every connection closed). A usage error (no recipient, implicit TLS
 // on a channel whose client policy is no) sends nothing.
 Expected<DeliveryResult, UsageError> deliver(DeliveryRequest request);
+
+// The same attempt on `io`, beside whatever else runs there (a Server, other attempts): returns at once,
+// and `done` gets the result on io's thread once every connection is closed. A usage error is returned
+// instead, and nothing is sent.
+std::optional<UsageError> start_delivery(boost::asio::io_context& io, DeliveryRequest request,
+                                         std::function<void(DeliveryResult)> done);
 
 // LF line ends become CRLF; CRLF stays as it is.
 std::string lf_to_crlf(std::string_view data);

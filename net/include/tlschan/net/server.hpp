@@ -44,12 +44,19 @@ struct ServerCounters {
   std::size_t peak_active = 0;
 };
 
+// Keeps an accepted message in place of the spool. It runs on the io thread, so it must not block;
+// it returns the message's id, or why the message was not kept (the session then replies 451).
+using MessageSink = std::function<Expected<std::string, SpoolError>(const MessageAccepted& message)>;
+
 struct ServerCore;
 
 class Server {
  public:
   // `log` receives one line per connection and per message. The spool outlives the server.
   Server(boost::asio::io_context& io, Spool& spool, ServerOptions options, std::ostream& log);
+  // Accepted messages go to `sink` instead: nothing on disk and no worker thread, so the server and
+  // its clients can share one thread (bench/asio_bench.cpp). spool_threads is not used.
+  Server(boost::asio::io_context& io, MessageSink sink, ServerOptions options, std::ostream& log);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -68,7 +75,7 @@ class Server {
   const ServerCounters& counters() const;
 
  private:
-  std::unique_ptr<boost::asio::thread_pool> pool_;  // the spool's worker threads
+  std::unique_ptr<boost::asio::thread_pool> pool_;  // the spool's worker threads; none with a sink
   std::shared_ptr<ServerCore> impl_;
 };
 
