@@ -106,8 +106,13 @@ for row in "${rows[@]}"; do
   table+=$'\n'$(printf '%-34s %10s %8s %9s %18s %8s' "$name" "${execs:--}" "${cov:--}" "${ft:--}" "${corp:--}" "$crash_count")
 done
 
+# The table also goes to build-fuzz/fuzz-table.txt, headed by when and where it was measured, for
+# bench/report.sh (which shows the latest run's table without fuzzing again).
+cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
+heading="fuzzing, ${seconds}s per target, one core, ASan+UBSan; $(date -u +%Y-%m-%d), ${cpu:-unknown CPU}, $(nproc) cores"
+printf '%s\n%s\n' "$heading" "$table" >build-fuzz/fuzz-table.txt
 echo
-echo "fuzzing, ${seconds}s per target, one core, ASan+UBSan (logs in $logs/)"
+echo "$heading (logs in $logs/)"
 echo "$table"
 if [ "$failed" -ne 0 ]; then
   echo "crashes found: see $crashes/<target>/reproduce.sh"

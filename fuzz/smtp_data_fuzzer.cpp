@@ -3,7 +3,7 @@
 // - every message against a model written from data_reader.hpp alone: only CRLF "." CRLF ends the
 //   data (a line start is the start of the data or the octet after a CRLF), every look-alike
 //   (LF.LF, CR.CR, CR.LF, LF.CRLF, CRLF.LF, CRLF NUL.CRLF, ...) is content; the body is the
-//   content unstuffed; the marks (bare CR, bare LF, NUL, a line over 1000 octets, over the size
+//   content unstuffed; the marks (bare CR, bare LF, NUL, a line over 1000 octets not counting a stuffing dot, over the size
 //   limit) and the size; the body kept within the limit;
 // - a body never holds an unstuffed end of data: the reader ends each message at the first
 //   CRLF.CRLF the model finds, and a well-formed body stuffed again (as a relay sends it on) reads
@@ -85,11 +85,12 @@ std::optional<Message> model(std::string_view wire, std::uint64_t limit) {
   for (std::size_t start = 0; start < end;) {
     const std::size_t crlf = wire.find("\r\n", start);  // content ends in CRLF: never npos here
     std::string_view line = wire.substr(start, crlf - start);
-    if (line.size() + 2 > DataReader::max_line) m.result.line_too_long = true;
     if (line.find('\r') != std::string_view::npos) m.result.bare_cr = true;
     if (line.find('\n') != std::string_view::npos) m.result.bare_lf = true;
     if (line.find('\0') != std::string_view::npos) m.result.nul = true;
     if (!line.empty() && line.front() == '.') line.remove_prefix(1);
+    // The length of a line does not count its stuffing dot (RFC 5321 4.5.3.1.6).
+    if (line.size() + 2 > DataReader::max_line) m.result.line_too_long = true;
     body.append(line);
     body += "\r\n";
     start = crlf + 2;

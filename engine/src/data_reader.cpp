@@ -25,8 +25,10 @@ std::optional<DataResult> DataReader::next(std::string_view& input) {
   while (i < n) {
     switch (state_) {
       case State::line_start:
+        // A dot at a line start is not counted toward the line's length: it is the stuffing dot,
+        // or the end of data (RFC 5321 4.5.3.1.6: "not counting the leading dot duplicated for
+        // transparency").
         if (bytes[i] == '.') {
-          count_wire(1);
           ++i;
           state_ = State::dot;
         } else {

@@ -58,8 +58,14 @@ static_assert(table_in_enum_order(), "the reply table must list every ReplyId in
 const ReplySpec& reply_spec(ReplyId id) { return table[static_cast<std::size_t>(id)].spec; }
 
 std::string render(ReplyId id, std::string_view detail) {
+  std::string out;
+  render_to(out, id, detail);
+  return out;
+}
+
+void render_to(std::string& out, ReplyId id, std::string_view detail) {
   const ReplySpec& s = reply_spec(id);
-  return format_reply(s.code, s.enhanced, detail.empty() ? s.text : detail);
+  append_reply(out, s.code, s.enhanced, detail.empty() ? s.text : detail);
 }
 
 bool counts_as_error(ReplyId id) {

@@ -64,26 +64,11 @@ std::optional<std::uint64_t> parse_size(std::string_view digits) {
   return value;
 }
 
-// A reply line never carries a line end of its own inside: the text is split at LF into lines, and
-// a CR left in a line goes out as a space, so no caller can inject a reply line.
-std::vector<std::string_view> split_lines(const std::vector<std::string>& texts) {
-  std::vector<std::string_view> lines;
-  for (const std::string& text : texts) {
-    std::string_view rest = text;
-    for (;;) {
-      const std::size_t lf = rest.find('\n');
-      lines.push_back(rest.substr(0, lf));
-      if (lf == std::string_view::npos) break;
-      rest.remove_prefix(lf + 1);
-    }
-  }
-  if (lines.empty()) lines.emplace_back();
-  return lines;
-}
-
 void append_line(std::string& out, int code, bool last, std::string_view enhanced,
                  std::string_view text) {
-  out += std::to_string(code);
+  const char digits[3] = {static_cast<char>('0' + code / 100), static_cast<char>('0' + code / 10 % 10),
+                         static_cast<char>('0' + code % 10)};
+  out.append(digits, 3);
   // The last line of a reply that says nothing beyond its code is the code alone.
   if (!last || !enhanced.empty() || !text.empty()) out += last ? ' ' : '-';
   if (!enhanced.empty()) {
@@ -286,19 +271,43 @@ Capabilities parse_capabilities(const ReplyView& ehlo_reply) {
   return capabilities_of(ehlo_reply, ehlo_reply.line_count);
 }
 
-std::string format_reply(int code, std::string_view enhanced,
-                         const std::vector<std::string>& lines) {
+// A reply line never carries a line end of its own inside: each text is split at LF into lines,
+// and a CR left in a line goes out as a space, so no caller can inject a reply line. The lines are
+// appended as they are found, with no list of them built first.
+void append_reply(std::string& out, int code, std::string_view enhanced, const std::string_view* texts,
+                  std::size_t count) {
   assert(code >= 100 && code <= 599);
-  const std::vector<std::string_view> split = split_lines(lines);
-  std::string out;
-  for (std::size_t i = 0; i < split.size(); ++i) {
-    append_line(out, code, i + 1 == split.size(), enhanced, split[i]);
+  if (count == 0) {
+    append_line(out, code, true, enhanced, {});
+    return;
   }
+  for (std::size_t t = 0; t < count; ++t) {
+    std::string_view rest = texts[t];
+    for (;;) {
+      const std::size_t lf = rest.find('\n');
+      const bool last = lf == std::string_view::npos && t + 1 == count;
+      append_line(out, code, last, enhanced, rest.substr(0, lf));
+      if (lf == std::string_view::npos) break;
+      rest.remove_prefix(lf + 1);
+    }
+  }
+}
+
+void append_reply(std::string& out, int code, std::string_view enhanced, std::string_view text) {
+  append_reply(out, code, enhanced, &text, 1);
+}
+
+std::string format_reply(int code, std::string_view enhanced, const std::vector<std::string>& lines) {
+  std::vector<std::string_view> texts(lines.begin(), lines.end());
+  std::string out;
+  append_reply(out, code, enhanced, texts.data(), texts.size());
   return out;
 }
 
 std::string format_reply(int code, std::string_view enhanced, std::string_view text) {
-  return format_reply(code, enhanced, std::vector<std::string>{std::string(text)});
+  std::string out;
+  append_reply(out, code, enhanced, text);
+  return out;
 }
 
 }  // namespace tlschan

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <cstdio>
 
 #include "path_syntax.hpp"
 #include "tlschan/reply.hpp"
@@ -105,6 +106,14 @@ void ServerSession::acknowledge(bool stored, Time now) {
   process();
 }
 
+void ServerSession::send_reply(ReplyId id, std::string_view detail) {
+  if (tls_active_) {
+    send(render(id, detail));
+  } else {
+    render_to(out_, id, detail);
+  }
+}
+
 void ServerSession::send(std::string_view wire) {
   if (tls_active_) {
     tls_->write(wire);
@@ -114,10 +123,11 @@ void ServerSession::send(std::string_view wire) {
   }
 }
 
+// In plaintext a reply is formatted straight into the output; over TLS it goes through write().
 void ServerSession::reply(ReplyId id, std::string_view detail) {
-  send(render(id, detail));
+  send_reply(id, detail);
   if (counts_as_error(id) && ++errors_ >= config_.limits.max_errors) {
-    send(render(ReplyId::too_many_errors));
+    send_reply(ReplyId::too_many_errors, {});
     close(CloseReason::error_limit);
   }
 }
@@ -351,15 +361,22 @@ void ServerSession::finish_message(const DataResult& result) {
 }
 
 void ServerSession::ehlo_reply() {
-  std::vector<std::string> lines;
-  lines.push_back(config_.hostname);
-  lines.push_back("PIPELINING");
-  lines.push_back("SIZE " + std::to_string(config_.limits.max_message_size));
-  lines.push_back("8BITMIME");
-  lines.push_back("ENHANCEDSTATUSCODES");
+  char size[32];
+  const int size_length = std::snprintf(size, sizeof size, "SIZE %llu",
+                                        static_cast<unsigned long long>(config_.limits.max_message_size));
+  std::string_view lines[] = {config_.hostname, "PIPELINING", std::string_view(size, size_length),
+                              "8BITMIME", "ENHANCEDSTATUSCODES", "STARTTLS"};
   // Listed under may and must before TLS even when TLS is unavailable (3.3).
-  if (config_.policy != Policy::no && !tls_active_) lines.push_back("STARTTLS");
-  send(format_reply(reply_spec(ReplyId::ehlo_hello).code, "", lines));
+  const bool starttls = config_.policy != Policy::no && !tls_active_;
+  const std::size_t count = std::size(lines) - (starttls ? 0 : 1);
+  const int code = reply_spec(ReplyId::ehlo_hello).code;
+  if (tls_active_) {
+    std::string wire;
+    append_reply(wire, code, "", lines, count);
+    send(wire);
+  } else {
+    append_reply(out_, code, "", lines, count);
+  }
 }
 
 void ServerSession::reset_transaction() {

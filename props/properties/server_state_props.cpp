@@ -67,7 +67,8 @@ struct Body {
 };
 
 // The spec's judgement of a body, written here (not the engine's): a bare CR, a bare LF, a NUL or a
-// line over 1000 octets with its CRLF makes the whole message refused.
+// line over 1000 octets with its CRLF makes the whole message refused; a dot at a line's start, the
+// stuffing dot, is not counted (RFC 5321 4.5.3.1.6).
 bool malformed(const std::string& wire) {
   std::size_t line = 0;
   for (std::size_t i = 0; i < wire.size(); ++i) {
@@ -75,7 +76,8 @@ bool malformed(const std::string& wire) {
     if (c == '\0') return true;
     if (c == '\r' && (i + 1 >= wire.size() || wire[i + 1] != '\n')) return true;
     if (c == '\n' && (i == 0 || wire[i - 1] != '\r')) return true;
-    ++line;
+    const bool stuffing_dot = line == 0 && c == '.';
+    if (!stuffing_dot) ++line;
     if (c == '\n') {
       if (line > 1000) return true;
       line = 0;

@@ -272,14 +272,21 @@ TEST(DataReader, Line999PlusCrlf_IsTooLong) {
   EXPECT_EQ(rest, "QUIT\r\n");
 }
 
-TEST(DataReader, StuffingDot_CountsTowardLineLength) {
-  const DataResult fits = read_one("." + std::string(997, 'y') + "\r\n.\r\n");
+// RFC 5321 4.5.3.1.6: the 1000 octets are "not counting the leading dot duplicated for
+// transparency": a 998-octet text line that starts with a dot is 1001 octets on the wire, and fits.
+TEST(DataReader, StuffingDot_DoesNotCountTowardLineLength) {
+  const DataResult fits = read_one(".." + std::string(997, 'y') + "\r\n.\r\n");
   EXPECT_FALSE(fits.line_too_long);
-  EXPECT_EQ(fits.size, 999u);
+  EXPECT_FALSE(fits.malformed());
+  EXPECT_EQ(fits.body, "." + std::string(997, 'y') + "\r\n");  // 1000 octets unstuffed, 1001 on the wire
 
-  const DataResult over = read_one("." + std::string(998, 'y') + "\r\n.\r\n");
+  const DataResult over = read_one(".." + std::string(998, 'y') + "\r\n.\r\n");
   EXPECT_TRUE(over.line_too_long);
-  EXPECT_EQ(over.body, std::string(998, 'y') + "\r\n");  // 1000 octets unstuffed, 1001 on the wire
+  EXPECT_EQ(over.size, 1001u);
+
+  // A dot dropped as stuffing though not doubled counts no more than a doubled one.
+  EXPECT_FALSE(read_one("." + std::string(998, 'y') + "\r\n.\r\n").line_too_long);
+  EXPECT_TRUE(read_one("." + std::string(999, 'y') + "\r\n.\r\n").line_too_long);
 }
 
 TEST(DataReader, LineLength_RestartsAfterEachCrlf) {

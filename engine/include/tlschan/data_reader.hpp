@@ -19,7 +19,8 @@ struct DataResult {
   bool bare_cr = false;         // a CR not followed by LF
   bool bare_lf = false;         // an LF not preceded by CR
   bool nul = false;             // a NUL octet
-  bool line_too_long = false;   // a line over 1000 octets on the wire, CRLF included
+  bool line_too_long = false;   // a line over 1000 octets on the wire, CRLF included, a dot at
+                                // its start (the stuffing dot) not counted
   bool over_size = false;       // size > the limit
 
   bool malformed() const { return bare_cr || bare_lf || nul || line_too_long; }
@@ -27,7 +28,8 @@ struct DataResult {
 
 class DataReader {
  public:
-  static constexpr std::size_t max_line = 1000;  // octets on the wire, CRLF included
+  static constexpr std::size_t max_line = 1000;  // octets on the wire, CRLF included (the
+                                                 // stuffing dot not counted)
 
   explicit DataReader(std::uint64_t size_limit) : limit_(size_limit) {}
 

@@ -48,6 +48,8 @@ const ReplySpec& reply_spec(ReplyId id);
 
 // The wire form, "CODE ENH TEXT\r\n"; `detail` replaces the table's text when given.
 std::string render(ReplyId id, std::string_view detail = {});
+// The same, appended to `out`.
+void render_to(std::string& out, ReplyId id, std::string_view detail = {});
 
 // True for the replies that count toward the session's error limit (500, 501, 502, 503, 555).
 bool counts_as_error(ReplyId id);

@@ -110,5 +110,10 @@ Capabilities parse_capabilities(const ReplyView& ehlo_reply);
 // line when given).
 std::string format_reply(int code, std::string_view enhanced, const std::vector<std::string>& lines);
 std::string format_reply(int code, std::string_view enhanced, std::string_view text);
+// The same, appended to `out` (with no allocation beyond out's growth); `texts` are the lines, each
+// of which may itself hold several lines separated by LF.
+void append_reply(std::string& out, int code, std::string_view enhanced, std::string_view text);
+void append_reply(std::string& out, int code, std::string_view enhanced, const std::string_view* texts,
+                  std::size_t count);
 
 }  // namespace tlschan

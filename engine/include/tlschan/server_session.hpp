@@ -100,6 +100,7 @@ class ServerSession {
   void purge_after_starttls();
   void reply(ReplyId id, std::string_view detail = {});
   void send(std::string_view wire);
+  void send_reply(ReplyId id, std::string_view detail);  // the reply table's wire form, sent
   void ehlo_reply();
   void reset_transaction();
   void close(CloseReason reason, std::string detail = {});
