@@ -8,29 +8,8 @@
 #include "fuzz_check.hpp"
 #include "tlschan/matrix/explore.hpp"
 #include "tlschan/sim/deterministic_tls.hpp"
-#include "tlschan/sim/scenario_file.hpp"
 
 namespace tlschan::fuzz {
-
-namespace {
-
-// Whether the bytes the scenario sends survive the scenario file the transcript embeds.
-bool survives_scenario_file(const sim::Scenario& s) {
-  auto back = sim::parse_scenario(sim::print_scenario(s), "transcript");
-  if (!back || back->messages.size() != s.messages.size() || back->scripts.size() != s.scripts.size() ||
-      back->server_script.has_value() != s.server_script.has_value()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < s.messages.size(); ++i) {
-    if (back->messages[i].body != s.messages[i].body) return false;
-  }
-  for (std::size_t i = 0; i < s.scripts.size(); ++i) {
-    if (back->scripts[i].send != s.scripts[i].send) return false;
-  }
-  return !s.server_script || back->server_script->replies == s.server_script->replies;
-}
-
-}  // namespace
 
 void initialize() {
   std::string why;
@@ -62,12 +41,6 @@ void write_transcript_if_requested(const sim::Scenario& scenario, std::uint64_t 
   std::string error;
   if (matrix::save_transcript(simulator(), scenario, seed, path, &error)) {
     std::fprintf(stderr, "transcript: %s (replay: tlschan replay %s)\n", path.c_str(), path.c_str());
-    if (!survives_scenario_file(scenario)) {
-      std::fprintf(
-          stderr,
-          "transcript: warning: some bytes of this input (over 0x7f) do not survive the TOML scenario the "
-          "transcript embeds; the replay runs other bytes and reports a difference\n");
-    }
   } else {
     std::fprintf(stderr, "transcript: %s\n", error.c_str());
   }

@@ -15,12 +15,196 @@ namespace tlschan::sim {
 
 namespace {
 
+// ---- strings of any octets (scenario_file.hpp) -------------------------------------------------
+//
+// A string that is UTF-8 is a TOML string; any other is { bytes = "..." }. The printer writes each
+// octet from 0x80 up as \xHH and a backslash as \\, and leaves the rest (CR, LF, quotes, control
+// characters) to TOML's own escapes, so that the octets stay readable among the text.
+
+// Well-formed UTF-8 (RFC 3629): no overlong form, no surrogate, nothing past U+10FFFF.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // the range of the second octet
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      n = 1;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      n = 2;
+      if (b == 0xe0) lo = 0xa0;
+      if (b == 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      n = 3;
+      if (b == 0xf0) lo = 0x90;
+      if (b == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xbf)) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string bytes_notation(std::string_view octets) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(octets.size() + 16);
+  for (const char c : octets) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (u >= 0x80) {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+struct NotationError {
+  std::size_t at = 0;  // the offending backslash, an offset in the notation
+  std::string what;
+};
+
+std::optional<NotationError> read_bytes_notation(std::string_view text, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out += text[i];
+      continue;
+    }
+    const char e = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (e == '\\' || e == 'r' || e == 'n') {
+      out += e == 'r' ? '\r' : e == 'n' ? '\n' : '\\';
+      ++i;
+    } else if (e == 'x' && i + 3 < text.size() && hex_digit(text[i + 2]) >= 0 &&
+               hex_digit(text[i + 3]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 2]) * 16 + hex_digit(text[i + 3]));
+      i += 3;
+    } else {
+      std::string found = "found \"\\";
+      for (const char f : text.substr(i + 1, e == 'x' ? 3 : 1)) {
+        const auto u = static_cast<unsigned char>(f);
+        if (u < 0x20 || u >= 0x7f) {
+          static constexpr char hex[] = "0123456789abcdef";
+          found += std::string("\\x") + hex[u >> 4] + hex[u & 0xf];  // shown, not read
+        } else {
+          found += f;
+        }
+      }
+      found += "\"";
+      return NotationError{i, (i + 1 >= text.size() ? std::string("found a backslash at the end") : found) +
+                                  ", expected \\xHH (two hex digits), \\r, \\n or \\\\ (a backslash)"};
+    }
+  }
+  return std::nullopt;
+}
+
+std::size_t utf8_length(unsigned char lead) {
+  return lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+}
+
+// Where, in the document, the octet `target` of a string value starts: the value's TOML source is
+// followed from its opening quote at `start` (a basic or literal string, one line or multi-line),
+// so that an error inside a string names its own line and column (columns count code points, as
+// toml++'s do). Nothing when the source does not read as expected.
+std::optional<toml::source_position> locate_in_string(std::string_view doc, toml::source_position start,
+                                                      std::size_t target) {
+  std::size_t i = 0;
+  for (std::uint32_t line = 1; line < start.line; ++line) {
+    const auto lf = doc.find('\n', i);
+    if (lf == std::string_view::npos) return std::nullopt;
+    i = lf + 1;
+  }
+  for (std::uint32_t column = 1; column < start.column && i < doc.size(); ++column) {
+    i += utf8_length(static_cast<unsigned char>(doc[i]));
+  }
+  if (i >= doc.size() || (doc[i] != '"' && doc[i] != '\'')) return std::nullopt;
+  const char quote = doc[i];
+  const bool basic = quote == '"';
+  const bool multi = doc.substr(i, 3) == std::string(3, quote);
+  toml::source_position at = start;
+  const auto next_line = [&](std::size_t bytes) {
+    i += bytes;
+    ++at.line;
+    at.column = 1;
+  };
+  const auto next_columns = [&](std::size_t bytes, std::uint32_t columns) {
+    i += bytes;
+    at.column += columns;
+  };
+  next_columns(multi ? 3 : 1, multi ? 3 : 1);
+  if (multi && doc.substr(i, 1) == "\n") next_line(1);    // a newline right after the quotes
+  if (multi && doc.substr(i, 2) == "\r\n") next_line(2);  // is not part of the string
+  std::size_t decoded = 0;
+  while (i < doc.size() && decoded <= target) {
+    if (decoded == target) return at;
+    const char c = doc[i];
+    if (c == quote && (!multi || doc.substr(i, 3) == std::string(3, quote))) return std::nullopt;
+    if (c == '\n' || doc.substr(i, 2) == "\r\n") {
+      if (!multi) return std::nullopt;
+      decoded += 1;  // a newline reads as LF
+      next_line(c == '\n' ? 1 : 2);
+    } else if (c == '\\' && basic) {
+      const char e = i + 1 < doc.size() ? doc[i + 1] : '\0';
+      if (e == 'u' || e == 'U') {
+        const std::size_t digits = e == 'u' ? 4 : 8;
+        std::uint32_t cp = 0;
+        for (std::size_t k = 0; k < digits; ++k) {
+          const int d = i + 2 + k < doc.size() ? hex_digit(doc[i + 2 + k]) : -1;
+          if (d < 0) return std::nullopt;
+          cp = cp * 16 + static_cast<std::uint32_t>(d);
+        }
+        decoded += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        next_columns(2 + digits, static_cast<std::uint32_t>(2 + digits));
+      } else if (multi && (e == ' ' || e == '\t' || e == '\r' || e == '\n')) {
+        next_columns(1, 1);  // a line-ending backslash: the whitespace after it is not read
+        while (i < doc.size() && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\r' || doc[i] == '\n')) {
+          if (doc[i] == '\n') {
+            next_line(1);
+          } else {
+            next_columns(1, 1);
+          }
+        }
+      } else {
+        decoded += 1;  // one of b t n f r " and the backslash
+        next_columns(2, 2);
+      }
+    } else {
+      const std::size_t n = std::min(utf8_length(static_cast<unsigned char>(c)), doc.size() - i);
+      decoded += n;
+      next_columns(n, 1);
+    }
+  }
+  return std::nullopt;
+}
+
 class Reader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+  Reader(std::string file, std::string_view text) : file_(std::move(file)), text_(text) {}
 
-  std::string where(const toml::source_region& r) const {
-    return file_ + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+  std::string where(const toml::source_region& r) const { return where(r.begin); }
+  std::string where(const toml::source_position& p) const {
+    return file_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
   }
 
   // Records the first error; later ones would only follow from it.
@@ -28,6 +212,49 @@ class Reader {
     if (error_) return;
     const std::string at = node ? where(node->source()) : file_ + ":1:1";
     error_ = at + ": error: " + key + ": " + what;
+  }
+  void fail_at(const toml::source_position& p, const std::string& key, const std::string& what) {
+    if (error_) return;
+    error_ = where(p) + ": error: " + key + ": " + what;
+  }
+
+  // A string of any octets: a TOML string, or { bytes = "..." } (above).
+  bool text(const toml::node& n, const std::string& path, std::string& out) {
+    if (auto v = n.value<std::string>()) {
+      out = std::move(*v);
+      return true;
+    }
+    const toml::table* t = n.as_table();
+    if (!t) {
+      fail(&n, path,
+           std::string("found a ") + type_name(n.type()) +
+               ", expected a string (or { bytes = \"...\" } for octets that are not UTF-8)");
+      return false;
+    }
+    check_keys(*t, path, {"bytes"});
+    const toml::node* b = t->get("bytes");
+    if (!b) {
+      fail(&n, path, "expected { bytes = \"...\" }: octets as \\xHH, \\r, \\n, \\\\ and text");
+      return false;
+    }
+    const auto coded = b->value<std::string>();
+    if (!coded) {
+      fail(b, path + ".bytes", std::string("found a ") + type_name(b->type()) + ", expected a string");
+      return false;
+    }
+    std::string octets;
+    if (const auto bad = read_bytes_notation(*coded, octets)) {
+      const auto at = locate_in_string(text_, b->source().begin, bad->at);
+      fail_at(at.value_or(b->source().begin), path + ".bytes", bad->what);
+      return false;
+    }
+    if (error_) return false;
+    out = std::move(octets);
+    return true;
+  }
+  bool text(const toml::table& t, std::string_view key, const std::string& path, std::string& out) {
+    const toml::node* n = t.get(key);
+    return n && text(*n, path, out);
   }
 
   template <class T>
@@ -72,6 +299,7 @@ class Reader {
   }
 
   std::string file_;
+  std::string_view text_;  // the document
   std::optional<std::string> error_;
 };
 
@@ -178,7 +406,7 @@ void resolve_with_config(Reader& r, const toml::table& root, const std::string& 
   std::string channel_name;
   const Channel* ch = nullptr;
   if (client && client->get("channel")) {
-    r.get(*client, "channel", "client.channel", channel_name);
+    r.text(*client, "channel", "client.channel", channel_name);
     ch = config->table.find_by_name(channel_name);
     if (!ch) return r.fail(client->get("channel"), "client.channel", "found \"" + channel_name + "\", expected a channel of the configuration");
   } else {
@@ -202,7 +430,7 @@ void resolve_with_config(Reader& r, const toml::table& root, const std::string& 
 }  // namespace
 
 Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const std::string& file_name) {
-  Reader r(file_name);
+  Reader r(file_name, text);
   toml::table root;
   try {
     root = toml::parse(text, file_name);
@@ -213,12 +441,12 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
   s.messages.clear();
   r.check_keys(root, "", {"name", "server", "client", "message", "network", "fault", "retry", "expect", "script",
                           "server_script", "config"});
-  r.get(root, "name", "name", s.name);
+  r.text(root, "name", "name", s.name);
 
   if (const toml::table* t = subtable(r, root, "server")) {
     r.check_keys(*t, "server", {"name", "channel", "policy", "health", "switch", "tls_port", "service", "port"});
-    r.get(*t, "name", "server.name", s.server.name);
-    r.get(*t, "channel", "server.channel", s.server.channel);
+    r.text(*t, "name", "server.name", s.server.name);
+    r.text(*t, "channel", "server.channel", s.server.channel);
     read_policy(r, *t, "server", s.server.policy);
     std::string h;
     if (r.get(*t, "health", "server.health", h)) {
@@ -229,13 +457,13 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
       }
     }
     std::string sw;
-    if (r.get(*t, "switch", "server.switch", sw)) s.server.switch_target = sw;
+    if (r.text(*t, "switch", "server.switch", sw)) s.server.switch_target = sw;
     r.get(*t, "tls_port", "server.tls_port", s.server.tls_port);
   }
   if (const toml::table* t = subtable(r, root, "client")) {
     r.check_keys(*t, "client", {"name", "channel", "policy", "implicit_tls", "route"});
-    r.get(*t, "name", "client.name", s.client.name);
-    r.get(*t, "channel", "client.channel", s.client.channel);
+    r.text(*t, "name", "client.name", s.client.name);
+    r.text(*t, "channel", "client.channel", s.client.channel);
     read_policy(r, *t, "client", s.client.policy);
     r.get(*t, "implicit_tls", "client.implicit_tls", s.client.implicit_tls);
   }
@@ -249,8 +477,8 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
         const std::string path = "message[" + std::to_string(i) + "]";
         r.check_keys(t, path, {"from", "to", "body"});
         MessageSpec m;
-        r.get(t, "from", path + ".from", m.from);
-        r.get(t, "body", path + ".body", m.body);
+        r.text(t, "from", path + ".from", m.from);
+        r.text(t, "body", path + ".body", m.body);
         if (const toml::node* to = t.get("to")) {
           const toml::array* ta = to->as_array();
           m.to.clear();
@@ -258,11 +486,8 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
             r.fail(to, path + ".to", "expected a non-empty array of addresses");
           } else {
             for (const auto& v : *ta) {
-              if (auto str = v.value<std::string>()) {
-                m.to.push_back(*str);
-              } else {
-                r.fail(&v, path + ".to", "expected a string address");
-              }
+              std::string address;
+              if (r.text(v, path + ".to", address)) m.to.push_back(std::move(address));
             }
           }
         }
@@ -288,11 +513,8 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
           r.fail(sendn ? sendn : &(*a)[i], path + ".send", "expected a non-empty array of strings (the chunks to send)");
         } else {
           for (const auto& v : *sa) {
-            if (auto str = v.value<std::string>()) {
-              sp.send.push_back(*str);
-            } else {
-              r.fail(&v, path + ".send", "expected a string");
-            }
+            std::string chunk;
+            if (r.text(v, path + ".send", chunk)) sp.send.push_back(std::move(chunk));
           }
         }
         s.scripts.push_back(std::move(sp));
@@ -309,11 +531,8 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
       r.fail(rn ? rn : root.get("server_script"), "server_script.replies", "expected an array of strings (the greeting, then one chunk per command)");
     } else {
       for (const auto& v : *ra) {
-        if (auto str = v.value<std::string>()) {
-          sp.replies.push_back(*str);
-        } else {
-          r.fail(&v, "server_script.replies", "expected a string");
-        }
+        std::string chunk;
+        if (r.text(v, "server_script.replies", chunk)) sp.replies.push_back(std::move(chunk));
       }
     }
     s.server_script = std::move(sp);
@@ -427,25 +646,53 @@ Expected<Scenario, ScenarioError> load_scenario(const std::string& path) {
   return parse_scenario(text.str(), path);
 }
 
+namespace {
+
+// A string of any octets: a TOML string when it is UTF-8, else { bytes = "..." }.
+toml::table bytes_table(std::string_view octets) {
+  toml::table t{{"bytes", bytes_notation(octets)}};
+  t.is_inline(true);
+  return t;
+}
+void put_text(toml::table& t, std::string_view key, const std::string& value) {
+  if (valid_utf8(value)) {
+    t.insert(key, value);
+  } else {
+    t.insert(key, bytes_table(value));
+  }
+}
+void push_text(toml::array& a, const std::string& value) {
+  if (valid_utf8(value)) {
+    a.push_back(value);
+  } else {
+    a.push_back(bytes_table(value));
+  }
+}
+
+}  // namespace
+
 std::string print_scenario(const Scenario& s) {
   toml::table root;
-  root.insert("name", s.name);
-  toml::table server{{"name", s.server.name},
-                     {"channel", s.server.channel},
-                     {"policy", to_string(s.server.policy)},
+  put_text(root, "name", s.name);
+  toml::table server{{"policy", to_string(s.server.policy)},
                      {"health", to_string(s.server.health)},
                      {"tls_port", s.server.tls_port}};
-  if (s.server.switch_target) server.insert("switch", *s.server.switch_target);
+  put_text(server, "name", s.server.name);
+  put_text(server, "channel", s.server.channel);
+  if (s.server.switch_target) put_text(server, "switch", *s.server.switch_target);
   root.insert("server", std::move(server));
-  root.insert("client", toml::table{{"name", s.client.name},
-                                    {"channel", s.client.channel},
-                                    {"policy", to_string(s.client.policy)},
-                                    {"implicit_tls", s.client.implicit_tls}});
+  toml::table client{{"policy", to_string(s.client.policy)}, {"implicit_tls", s.client.implicit_tls}};
+  put_text(client, "name", s.client.name);
+  put_text(client, "channel", s.client.channel);
+  root.insert("client", std::move(client));
   toml::array messages;
   for (const auto& m : s.messages) {
     toml::array to;
-    for (const auto& r : m.to) to.push_back(r);
-    messages.push_back(toml::table{{"from", m.from}, {"to", std::move(to)}, {"body", m.body}});
+    for (const auto& r : m.to) push_text(to, r);
+    toml::table message{{"to", std::move(to)}};
+    put_text(message, "from", m.from);
+    put_text(message, "body", m.body);
+    messages.push_back(std::move(message));
   }
   if (!messages.empty()) root.insert("message", std::move(messages));
   root.insert("network", toml::table{{"latency_ms", toml::array{s.network.latency_min.count(), s.network.latency_max.count()}},
@@ -470,14 +717,14 @@ std::string print_scenario(const Scenario& s) {
     toml::array scripts;
     for (const auto& sp : s.scripts) {
       toml::array send;
-      for (const auto& chunk : sp.send) send.push_back(chunk);
+      for (const auto& chunk : sp.send) push_text(send, chunk);
       scripts.push_back(toml::table{{"send", std::move(send)}, {"wait", sp.wait}, {"tls", sp.tls}});
     }
     root.insert("script", std::move(scripts));
   }
   if (s.server_script) {
     toml::array replies;
-    for (const auto& chunk : s.server_script->replies) replies.push_back(chunk);
+    for (const auto& chunk : s.server_script->replies) push_text(replies, chunk);
     root.insert("server_script", toml::table{{"replies", std::move(replies)}, {"tls", s.server_script->tls}});
   }
   toml::table expect;

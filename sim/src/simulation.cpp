@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "embedded_certs.hpp"
+#include "tlschan/replies.hpp"
 #include "tlschan/server_session.hpp"
 #include "tlschan/sim/deterministic_tls.hpp"
 #include "tlschan/sim/event_loop.hpp"
@@ -59,11 +60,20 @@ std::string stamp(Time t) {
   return buf;
 }
 
+// Whether `bytes` holds `upper` (upper case) in any case, without a copy.
+bool contains_upper(std::string_view bytes, std::string_view upper) {
+  if (bytes.size() < upper.size()) return false;
+  for (std::size_t at = 0; at + upper.size() <= bytes.size(); ++at) {
+    std::size_t i = 0;
+    while (i < upper.size() && std::toupper(static_cast<unsigned char>(bytes[at + i])) == upper[i]) ++i;
+    if (i == upper.size()) return true;
+  }
+  return false;
+}
+
+// The envelope commands a must client never sends in clear.
 bool contains_mail_command(std::string_view bytes) {
-  // Upper-cases a window and looks for the envelope commands a must client never sends in clear.
-  std::string up(bytes);
-  for (char& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return up.find("MAIL FROM") != std::string::npos || up.find("RCPT TO") != std::string::npos;
+  return contains_upper(bytes, "MAIL FROM") || contains_upper(bytes, "RCPT TO");
 }
 
 // The header line by which the simulator recognizes a message at the server.
@@ -88,9 +98,15 @@ struct Pipe {
   Duration latency{};
   Time last_arrival{};
   std::uint64_t sent = 0;
+  // The bytes on their way, in order: each delivery event takes the next segment from the front.
+  std::string flight;
+  std::size_t flight_head = 0;
+  std::uint64_t delivered = 0;  // the stream offset of flight_head
   bool fin_sent = false;
   bool stalled = false;
-  bool tls = false;  // the transcript shows this direction's bytes as TLS
+  // The stream offset from which the sender speaks TLS, set when it starts (semantics.md 3.2, 4):
+  // the transcript shows the bytes before it as text, the bytes from it on as TLS.
+  std::optional<std::uint64_t> tls_at;
 };
 
 struct Connection {
@@ -105,7 +121,6 @@ struct Connection {
   bool ended = false;
   std::uint64_t client_timer = 0;  // generation of the armed timer
   std::uint64_t server_timer = 0;
-  bool starttls_seen = false;  // transcript: the client's STARTTLS went by
   const ScriptSpec* script = nullptr;  // a scripted client instead of a ClientSession
   std::size_t script_next = 0;
   bool script_awaiting_220 = false;
@@ -115,6 +130,7 @@ struct Connection {
   const ServerScriptSpec* server_script = nullptr;  // a scripted server instead of a ServerSession
   std::size_t server_next = 0;
   bool server_starttls_pending = false;
+  std::string server_read_tail;          // the last octets the scripted server read, upper-cased
   std::optional<TlsSession> server_tls;  // the scripted server's TLS
 };
 
@@ -214,7 +230,7 @@ class Run {
     c->c2s.latency = draw_latency();
     c->s2c.latency = c->c2s.latency;
     const bool tls_port = sc_.server.tls_port;
-    c->c2s.tls = c->s2c.tls = tls_port;
+    if (sc_.client.implicit_tls) c->c2s.tls_at = 0;  // the client's handshake comes first
     c->meddler = std::make_unique<Meddler>(sc_.network.meddler, Prng(meddle_.next()), tls_port);
     log_conn(*c, "open msg" + std::to_string(i + 1) + " " + sc_.client.name + " -> " + sc_.server.name +
                      (tls_port ? " tls-port" : " port") + " latency=" + std::to_string(c->c2s.latency.count()) + "ms");
@@ -261,6 +277,7 @@ class Run {
       return;
     }
     c.server.emplace(server_config(), loop_.now());
+    if (sc_.server.tls_port) c.s2c.tls_at = 0;  // the server's handshake comes first
     pump_server(c);
   }
 
@@ -275,7 +292,7 @@ class Run {
         c.script_tls->write(chunk);
         std::string wire;
         c.script_tls->take_output(wire);
-        send(c, true, std::move(wire), true);
+        send(c, true, wire, true);
       } else {
         send(c, true, chunk, true);
       }
@@ -305,7 +322,7 @@ class Run {
       const TlsState st = c.script_tls->advance(plain);
       std::string wire;
       c.script_tls->take_output(wire);
-      send(c, true, std::move(wire), false);
+      send(c, true, wire, false);
       if (st == TlsState::failed || st == TlsState::closed) return script_close(c);
       if (st != TlsState::established) return;
       if (!was_up) {
@@ -334,7 +351,8 @@ class Run {
         std::string ignored, wire;
         c.script_tls->advance(ignored);
         c.script_tls->take_output(wire);
-        send(c, true, std::move(wire), false);
+        c.c2s.tls_at = c.c2s.sent;
+        send(c, true, wire, false);
         return;
       }
       if (c.script_awaiting_220) continue;
@@ -364,12 +382,13 @@ class Run {
       c.server_tls->write(chunk);
       std::string wire;
       c.server_tls->take_output(wire);
-      send(c, false, std::move(wire), true);
+      send(c, false, wire, true);
     } else {
       send(c, false, chunk, true);
     }
     if (sp.tls && !c.server_tls && c.server_starttls_pending && chunk.rfind("220", 0) == 0) {
       c.server_tls.emplace(sim_.server_tls(Health::ok));
+      c.s2c.tls_at = c.s2c.sent;
     }
     c.server_starttls_pending = false;
   }
@@ -384,7 +403,7 @@ class Run {
       const TlsState st = c.server_tls->advance(plain);
       std::string wire;
       c.server_tls->take_output(wire);
-      send(c, false, std::move(wire), false);
+      send(c, false, wire, false);
       if (st == TlsState::failed || st == TlsState::closed) {
         c.server_gone = true;
         send_fin(c, false);
@@ -394,9 +413,12 @@ class Run {
       if (st != TlsState::established) return;
       if (!was_up) log_conn(c, "script-server tls-established " + c.server_tls->version());
     }
-    std::string upper = plain;
+    // A STARTTLS line may come cut across segments: the end of the previous one is read with it.
+    std::string upper = c.server_read_tail + plain;
     for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (upper.find("STARTTLS\r\n") != std::string::npos) c.server_starttls_pending = true;
+    constexpr std::string_view starttls_line = "STARTTLS\r\n";
+    if (upper.find(starttls_line) != std::string::npos) c.server_starttls_pending = true;
+    c.server_read_tail = upper.substr(upper.size() - std::min(upper.size(), starttls_line.size() - 1));
     if (plain.empty() || plain.back() != '\n') return;
     script_server_reply(c);
   }
@@ -410,14 +432,14 @@ class Run {
     return nullptr;
   }
 
-  void send(Connection& c, bool c2s, std::string bytes, bool atomic) {
+  void send(Connection& c, bool c2s, std::string_view bytes, bool atomic) {
     Pipe& p = c2s ? c.c2s : c.s2c;
     if (p.fin_sent || p.stalled || bytes.empty()) return;
     if (const FaultSpec* f = fault_for(c, c2s); f && p.sent + bytes.size() > f->after_bytes) {
       const std::size_t keep = f->after_bytes > p.sent ? static_cast<std::size_t>(f->after_bytes - p.sent) : 0;
-      bytes.resize(keep);
+      bytes = bytes.substr(0, keep);
       p.sent += keep;
-      segment(c, c2s, std::move(bytes), atomic);
+      segment(c, c2s, bytes, atomic);
       switch (f->kind) {
         case FaultKind::stall:
           p.stalled = true;
@@ -435,10 +457,10 @@ class Run {
       }
     }
     p.sent += bytes.size();
-    segment(c, c2s, std::move(bytes), atomic);
+    segment(c, c2s, bytes, atomic);
   }
 
-  void segment(Connection& c, bool c2s, std::string bytes, bool atomic) {
+  void segment(Connection& c, bool c2s, std::string_view bytes, bool atomic) {
     const std::size_t lo = sc_.network.segment_min, hi = std::max(sc_.network.segment_min, sc_.network.segment_max);
     std::size_t at = 0;
     while (at < bytes.size()) {
@@ -455,14 +477,41 @@ class Run {
     return t;
   }
 
-  void deliver_later(Connection& c, bool c2s, std::string seg) {
+  // The segment joins the bytes on their way; its delivery event carries only its size (a pipe
+  // delivers in the order it was sent: arrival times never decrease, and ties keep their order).
+  void deliver_later(Connection& c, bool c2s, std::string_view seg) {
     Pipe& p = c2s ? c.c2s : c.s2c;
-    loop_.at(arrival(p), [this, &c, c2s, seg = std::move(seg)] { deliver(c, c2s, seg); });
+    p.flight.append(seg);
+    loop_.at(arrival(p), [this, &c, c2s, n = seg.size()] { arrive(c, c2s, n); });
+  }
+
+  void arrive(Connection& c, bool c2s, std::size_t n) {
+    Pipe& p = c2s ? c.c2s : c.s2c;
+    // The segment leaves the pipe whether or not anyone still reads it.
+    segment_.assign(p.flight, p.flight_head, n);
+    const std::uint64_t offset = p.delivered;
+    p.flight_head += n;
+    p.delivered += n;
+    if (p.flight_head == p.flight.size()) {
+      p.flight.clear();
+      p.flight_head = 0;
+    } else if (p.flight_head >= 65536 && p.flight_head * 2 >= p.flight.size()) {
+      p.flight.erase(0, p.flight_head);
+      p.flight_head = 0;
+    }
+    if (c2s ? c.server_gone : c.client_gone) return;
+    if (out_) transcript_bytes(c, c2s, segment_, offset);
+    deliver(c, c2s, segment_);
+  }
+
+  // A meddler's own answer to the client, outside the stream the server sends: plaintext.
+  void deliver_answer(Connection& c, const std::string& answer) {
+    if (c.client_gone) return;
+    if (out_) log_conn(c, "s>c " + escape(answer));
+    deliver(c, false, answer);
   }
 
   void deliver(Connection& c, bool c2s, const std::string& seg) {
-    if (c2s ? c.server_gone : c.client_gone) return;
-    if (out_) transcript_bytes(c, c2s, seg);
     if (c2s && c.server_script) {
       script_server_received(c, seg);
     } else if (c2s) {
@@ -476,22 +525,22 @@ class Run {
     }
   }
 
-  void transcript_bytes(Connection& c, bool c2s, std::string_view seg) {
-    Pipe& p = c2s ? c.c2s : c.s2c;
+  // The segment at stream offset `offset`: the part before its sender's switch to TLS as text,
+  // the rest as TLS (a segment holding both is shown as two lines). The switch is known by the
+  // time the segment arrives: it was set when the sender started TLS, before it sent a TLS byte.
+  void transcript_bytes(const Connection& c, bool c2s, std::string_view seg, std::uint64_t offset) {
+    const Pipe& p = c2s ? c.c2s : c.s2c;
     const char* dir = c2s ? "c>s " : "s>c ";
-    if (p.tls) {
-      log_conn(c, std::string(dir) + "tls " + std::to_string(seg.size()) + " bytes sha256:" + digest(seg));
-      return;
+    std::size_t text = seg.size();
+    if (p.tls_at && *p.tls_at <= offset) {
+      text = 0;
+    } else if (p.tls_at) {
+      text = static_cast<std::size_t>(std::min<std::uint64_t>(seg.size(), *p.tls_at - offset));
     }
-    log_conn(c, std::string(dir) + escape(seg));
-    // From what went by, tell when each direction turns to TLS (the lines are complete by then:
-    // the client waits for the 220 before its handshake).
-    if (c2s && seg.find("STARTTLS\r\n") != std::string_view::npos) c.starttls_seen = true;
-    if (!c2s && c.starttls_seen && seg.rfind("220 ", 0) == 0) {
-      c.s2c.tls = true;
-      c.c2s.tls = true;
-    } else if (!c2s && c.starttls_seen) {
-      c.starttls_seen = false;
+    if (text > 0) log_conn(c, std::string(dir) + escape(seg.substr(0, text)));
+    if (text < seg.size()) {
+      const std::string_view tls = seg.substr(text);
+      log_conn(c, std::string(dir) + "tls " + std::to_string(tls.size()) + " bytes sha256:" + digest(tls));
     }
   }
 
@@ -550,19 +599,29 @@ class Run {
   void pump_client(Connection& c) {
     if (c.client_gone) return;
     ClientSession& s = *c.client;
-    if (!s.output().empty()) {
-      std::string bytes(s.output());
-      s.consume(bytes.size());
-      if (sc_.client.policy == Policy::must && !c.c2s.tls && contains_mail_command(bytes)) {
+    const std::uint64_t batch_at = c.c2s.sent;
+    if (const std::string_view bytes = s.output(); !bytes.empty()) {
+      if (sc_.client.policy == Policy::must && !c.c2s.tls_at && contains_mail_command(bytes)) {
         violation("c" + std::to_string(c.id) + ": a must client sent MAIL or RCPT in plaintext");
       }
-      MeddlerOutput m = c.meddler->client_to_server(bytes);
-      if (!m.answer.empty()) loop_.after(c.s2c.latency, [this, &c, a = std::move(m.answer)] {
-          if (!c.client_gone) deliver(c, false, a);
-        });
-      send(c, true, std::move(m.forward), m.atomic);
+      if (c.meddler->passes_client_bytes()) {
+        send(c, true, bytes, false);
+      } else {
+        MeddlerOutput m = c.meddler->client_to_server(bytes);
+        if (!m.answer.empty()) {
+          loop_.after(c.s2c.latency, [this, &c, a = std::move(m.answer)] { deliver_answer(c, a); });
+        }
+        send(c, true, m.forward, m.atomic);
+      }
+      s.consume(bytes.size());
     }
-    while (auto e = s.next_event()) client_event(c, *e);
+    while (auto e = s.next_event()) {
+      // The client reports PlaintextDiscarded exactly when it reads the 220 to its STARTTLS and
+      // starts its handshake; it waits for each reply before it sends, so all it sent in this
+      // batch (its ClientHello) is TLS.
+      if (std::holds_alternative<PlaintextDiscarded>(*e) && !c.c2s.tls_at) c.c2s.tls_at = batch_at;
+      client_event(c, *e);
+    }
     if (s.connection_finished()) {
       c.client_gone = true;
       send(c, true, c.meddler->flush_client(), false);
@@ -576,13 +635,26 @@ class Run {
   void pump_server(Connection& c) {
     if (c.server_gone) return;
     ServerSession& s = *c.server;
-    if (!s.output().empty()) {
-      std::string bytes(s.output());
+    bool ends_with_220 = false;
+    if (const std::string_view bytes = s.output(); !bytes.empty()) {
+      ends_with_220 = bytes.ends_with(ready_to_start_tls_);
+      if (c.meddler->passes_server_bytes()) {
+        send(c, false, bytes, false);
+      } else {
+        const MeddlerOutput m = c.meddler->server_to_client(bytes);
+        send(c, false, m.forward, m.atomic);
+      }
       s.consume(bytes.size());
-      MeddlerOutput m = c.meddler->server_to_client(bytes);
-      send(c, false, std::move(m.forward), m.atomic);
     }
-    while (auto e = s.next_event()) server_event(c, *e);
+    while (auto e = s.next_event()) {
+      // The server reports PlaintextDiscarded exactly when it answers a STARTTLS line, and sends
+      // nothing after that answer until the client speaks again: if the answer was its 220, all
+      // it sends from here on is TLS.
+      if (std::holds_alternative<PlaintextDiscarded>(*e) && ends_with_220 && !c.s2c.tls_at) {
+        c.s2c.tls_at = c.s2c.sent;
+      }
+      server_event(c, *e);
+    }
     if (s.finished()) {
       c.server_gone = true;
       send(c, false, c.meddler->flush_server(), false);
@@ -738,6 +810,8 @@ class Run {
   int connections_ = 0;
   int script_messages_ = 0;
   std::vector<std::string> violations_;
+  std::string segment_;  // the segment being delivered
+  const std::string ready_to_start_tls_ = render(ReplyId::ready_to_start_tls);
 };
 
 }  // namespace

@@ -36,6 +36,13 @@ class Meddler {
   std::string flush_client();
   std::string flush_server();
 
+  // True when client_to_server (server_to_client) would forward the bytes as they are, in their
+  // own segments, with no answer and nothing to remember: the caller may skip it.
+  bool passes_client_bytes() const { return tls_ || kind_ == MeddlerKind::none; }
+  bool passes_server_bytes() const {
+    return kind_ == MeddlerKind::none || (tls_ && (kind_ != MeddlerKind::tamper || tampered_));
+  }
+
   MeddlerKind kind() const { return kind_; }
   bool acted() const { return acted_; }  // it changed something on this connection
 
