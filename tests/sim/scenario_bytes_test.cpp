@@ -13,16 +13,30 @@
 #include "tlschan/sim/simulation.hpp"
 #include "tlschan/sim/transcript.hpp"
 
+#include "sim_test_support.hpp"
+
 namespace tlschan::sim {
 namespace {
 
-const Simulator& simulator() {
-  static const Simulator s = [] {
-    auto made = Simulator::create();
-    EXPECT_TRUE(made.has_value()) << (made ? "" : made.error());
-    return std::move(*made);
-  }();
-  return s;
+const Simulator& simulator() { return testing::shared_simulator(); }
+
+// Appends the UTF-8 form of the Unicode scalar value `cp`.
+void append_utf8(std::string& s, std::uint32_t cp) {
+  if (cp < 0x80) {
+    s += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    s += static_cast<char>(0xc0 | (cp >> 6));
+    s += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    s += static_cast<char>(0xe0 | (cp >> 12));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    s += static_cast<char>(0xf0 | (cp >> 18));
+    s += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    s += static_cast<char>(0x80 | (cp & 0x3f));
+  }
 }
 
 std::string hex(std::string_view s) {
@@ -119,21 +133,7 @@ TEST(ScenarioBytes, RandomOctetStrings) {
         default: {                                                       // a UTF-8 character
           std::uint64_t cp = prng.below(0x110000);
           if (cp >= 0xd800 && cp < 0xe000) cp = 0xe9;
-          if (cp < 0x80) {
-            s += static_cast<char>(cp);
-          } else if (cp < 0x800) {
-            s += static_cast<char>(0xc0 | (cp >> 6));
-            s += static_cast<char>(0x80 | (cp & 0x3f));
-          } else if (cp < 0x10000) {
-            s += static_cast<char>(0xe0 | (cp >> 12));
-            s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-            s += static_cast<char>(0x80 | (cp & 0x3f));
-          } else {
-            s += static_cast<char>(0xf0 | (cp >> 18));
-            s += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-            s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-            s += static_cast<char>(0x80 | (cp & 0x3f));
-          }
+          append_utf8(s, static_cast<std::uint32_t>(cp));
         }
       }
     }
@@ -151,21 +151,7 @@ TEST(ScenarioBytes, EveryUnicodeScalarValueStaysPlainText) {
     std::string s;
     for (std::uint32_t cp = base; cp < base + 0x1000; ++cp) {
       if (cp >= 0xd800 && cp < 0xe000) continue;
-      if (cp < 0x80) {
-        s += static_cast<char>(cp);
-      } else if (cp < 0x800) {
-        s += static_cast<char>(0xc0 | (cp >> 6));
-        s += static_cast<char>(0x80 | (cp & 0x3f));
-      } else if (cp < 0x10000) {
-        s += static_cast<char>(0xe0 | (cp >> 12));
-        s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        s += static_cast<char>(0x80 | (cp & 0x3f));
-      } else {
-        s += static_cast<char>(0xf0 | (cp >> 18));
-        s += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-        s += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        s += static_cast<char>(0x80 | (cp & 0x3f));
-      }
+      append_utf8(s, cp);
     }
     Scenario sc = every_field_scenario();
     sc.messages[0].body = s;

@@ -10,17 +10,12 @@
 #include "tlschan/sim/scenario_file.hpp"
 #include "tlschan/sim/transcript.hpp"
 
+#include "sim_test_support.hpp"
+
 namespace tlschan::sim {
 namespace {
 
-const Simulator& simulator() {
-  static const Simulator s = [] {
-    auto made = Simulator::create();
-    EXPECT_TRUE(made.has_value()) << (made ? "" : made.error());
-    return std::move(*made);
-  }();
-  return s;
-}
+const Simulator& simulator() { return testing::shared_simulator(); }
 
 Scenario cell(Policy client, Policy server, Health health = Health::ok, MeddlerKind meddler = MeddlerKind::none) {
   return matrix::cell_scenario(client, server, health, meddler);

@@ -11,17 +11,12 @@
 #include "tlschan/sim/simulation.hpp"
 #include "tlschan/sim/transcript.hpp"
 
+#include "sim_test_support.hpp"
+
 namespace tlschan::sim {
 namespace {
 
-const Simulator& simulator() {
-  static const Simulator s = [] {
-    auto made = Simulator::create();
-    EXPECT_TRUE(made.has_value()) << (made ? "" : made.error());
-    return std::move(*made);
-  }();
-  return s;
-}
+const Simulator& simulator() { return testing::shared_simulator(); }
 
 // Reverses the transcript's escaping of plaintext (\r, \n, \\, \xHH).
 std::string unescape(std::string_view text) {
