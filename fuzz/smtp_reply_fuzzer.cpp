@@ -31,7 +31,12 @@ using tlschan::ReplyParser;
 // client that reads on would do.
 class Feed {
  public:
-  Feed(std::string_view first, std::string_view second = {}) : pieces_{first, second} {}
+  // `parser` is reset first: the target keeps two parsers from input to input, so that their
+  // buffers, once grown, are reused (a fresh parser per input would cost allocations, not checks).
+  Feed(ReplyParser& parser, std::string_view first, std::string_view second = {})
+      : parser_(parser), pieces_{first, second} {
+    parser_.reset();
+  }
 
   std::optional<ParsedReplyView> next() {
     while (piece_ < 2) {
@@ -49,7 +54,7 @@ class Feed {
   const ReplyParser& parser() const { return parser_; }
 
  private:
-  ReplyParser parser_;
+  ReplyParser& parser_;
   std::string_view pieces_[2];
   int piece_ = 0;
 };
@@ -116,8 +121,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const std::size_t split = size == 0 ? 0 : (data[0] | (std::size_t{data[size - 1]} << 8)) % (size + 1);
-  Feed whole(input);
-  Feed pieces(input.substr(0, split), input.substr(split));
+  static ReplyParser whole_parser, pieces_parser;
+  Feed whole(whole_parser, input);
+  Feed pieces(pieces_parser, input.substr(0, split), input.substr(split));
   for (std::size_t i = 0;; ++i) {
     const std::optional<ParsedReplyView> a = whole.next();
     const std::optional<ParsedReplyView> b = pieces.next();
