@@ -69,9 +69,16 @@ void replay(const sim::Scenario& s, std::uint64_t seed) {
   TLSCHAN_FUZZ_CHECK(d.identical,
                      "the same scenario and seed gave two transcripts; first difference at line " +
                          std::to_string(d.line) + ":\n  " + d.recorded + "\n  " + d.replayed);
-  // A message the client refuses to create (no recipient, implicit TLS under a no policy) is a
-  // usage error the run reports among its violations; every other violation is a broken invariant.
-  const bool usage_error = s.client.implicit_tls && s.client.policy == Policy::no;
+  // A message the client refuses to create (tlschan::client_usage_error: no recipient, implicit TLS
+  // under a no policy, a CR, LF or NUL in the HELO name or an address) is a usage error the run
+  // reports among its violations; every other violation is a broken invariant.
+  bool usage_error = false;
+  ClientConfig client;
+  client.helo_name = s.client.name;
+  client.policy = s.client.policy;
+  client.mode = s.client.implicit_tls ? ClientMode::implicit_tls : ClientMode::starttls;
+  for (const sim::MessageSpec& m : s.messages)
+    usage_error = usage_error || client_usage_error(client, OutgoingMessage{{m.from, m.to}, m.body}).has_value();
   if (!usage_error) {
     std::string all;
     for (const auto& v : r.violations) all += "\n  " + v;

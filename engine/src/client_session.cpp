@@ -41,12 +41,28 @@ const char* to_string(Disposition d) {
   return "?";
 }
 
+namespace {
+
+bool holds_line_end(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos; }
+
+}  // namespace
+
+std::optional<UsageError> client_usage_error(const ClientConfig& config, const OutgoingMessage& message) {
+  if (message.envelope.rcpt_to.empty()) return UsageError{"a message needs at least one recipient"};
+  if (config.mode == ClientMode::implicit_tls && config.policy == Policy::no) {
+    return UsageError{"implicit TLS needs a channel whose client policy is may or must, not no"};
+  }
+  if (holds_line_end(config.helo_name)) return UsageError{"the HELO name holds a CR, LF or NUL"};
+  if (holds_line_end(message.envelope.mail_from)) return UsageError{"the sender holds a CR, LF or NUL"};
+  for (const std::string& r : message.envelope.rcpt_to) {
+    if (holds_line_end(r)) return UsageError{"a recipient holds a CR, LF or NUL"};
+  }
+  return std::nullopt;
+}
+
 Expected<ClientSession, UsageError> ClientSession::create(ClientConfig config, OutgoingMessage message,
                                                           Time now) {
-  if (message.envelope.rcpt_to.empty()) return unexpected(UsageError{"a message needs at least one recipient"});
-  if (config.mode == ClientMode::implicit_tls && config.policy == Policy::no) {
-    return unexpected(UsageError{"implicit TLS needs a channel whose client policy is may or must, not no"});
-  }
+  if (auto error = client_usage_error(config, message)) return unexpected(std::move(*error));
   return ClientSession(std::move(config), std::move(message), now);
 }
 

@@ -60,20 +60,27 @@ std::string stamp(Time t) {
   return buf;
 }
 
-// Whether `bytes` holds `upper` (upper case) in any case, without a copy.
-bool contains_upper(std::string_view bytes, std::string_view upper) {
+// Whether `bytes` starts with `upper` (upper case) in any case, without a copy.
+bool starts_upper(std::string_view bytes, std::string_view upper) {
   if (bytes.size() < upper.size()) return false;
-  for (std::size_t at = 0; at + upper.size() <= bytes.size(); ++at) {
-    std::size_t i = 0;
-    while (i < upper.size() && std::toupper(static_cast<unsigned char>(bytes[at + i])) == upper[i]) ++i;
-    if (i == upper.size()) return true;
+  for (std::size_t i = 0; i < upper.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(bytes[i])) != upper[i]) return false;
   }
-  return false;
+  return true;
 }
 
-// The envelope commands a must client never sends in clear.
+// The envelope commands a must client never sends in clear: a command line (the client's output
+// is whole lines, so a line starts the batch or follows an LF) that is MAIL FROM or RCPT TO. The
+// same words inside another line (an EHLO name, say) are no command.
 bool contains_mail_command(std::string_view bytes) {
-  return contains_upper(bytes, "MAIL FROM") || contains_upper(bytes, "RCPT TO");
+  for (std::size_t at = 0; at < bytes.size();) {
+    const std::string_view line = bytes.substr(at);
+    if (starts_upper(line, "MAIL FROM") || starts_upper(line, "RCPT TO")) return true;
+    const std::size_t lf = line.find('\n');
+    if (lf == std::string_view::npos) break;
+    at += lf + 1;
+  }
+  return false;
 }
 
 // The header line by which the simulator recognizes a message at the server.

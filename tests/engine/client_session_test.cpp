@@ -1346,6 +1346,30 @@ TEST(ClientSessionCreate, NoRecipients_IsAUsageError) {
   }
 }
 
+// A CR, LF or NUL in the HELO name or an envelope address would end the command line early and
+// put commands of its own on the wire (a must client would send RCPT in plaintext inside its EHLO).
+TEST(ClientSessionCreate, LineEndInHeloNameOrAddress_IsAUsageError) {
+  using namespace std::string_literals;
+  for (const std::string& bad : {"x\r\nRCPT TO:<victim@example.org>"s, "x\nRSET"s, "x\rQUIT"s, "x\0y"s}) {
+    SCOPED_TRACE(bad);
+    ClientConfig cfg = config(Policy::must);
+    cfg.helo_name = bad;
+    EXPECT_FALSE(ClientSession::create(cfg, message(), Time{}).has_value());
+    EXPECT_TRUE(client_usage_error(cfg, message()).has_value());
+
+    OutgoingMessage from = message();
+    from.envelope.mail_from = bad;
+    EXPECT_FALSE(ClientSession::create(config(Policy::must), from, Time{}).has_value());
+
+    OutgoingMessage rcpt = message({"a@example.org", bad});
+    EXPECT_FALSE(ClientSession::create(config(Policy::must), rcpt, Time{}).has_value());
+  }
+  // A body may hold anything: it is dot-stuffed, not a command.
+  EXPECT_TRUE(ClientSession::create(config(Policy::must), message({"a@example.org"}, "a\r\n.\r\nRSET\r\n"), Time{})
+                  .has_value());
+  EXPECT_FALSE(client_usage_error(config(Policy::must), message()).has_value());
+}
+
 TEST(ClientSessionCreate, ImplicitTlsWithMayOrMust_IsAccepted) {
   for (const Policy p : {Policy::may, Policy::must}) {
     ClientConfig cfg = config(p);

@@ -68,9 +68,14 @@ struct UsageError {
   std::string message;
 };
 
+// Why a session of `config` could not send `message`, or nothing: no recipient; implicit TLS on a
+// channel whose client policy is no; a HELO name or an envelope address holding CR, LF or NUL (it
+// would end the command line early and smuggle commands of its own onto the wire).
+std::optional<UsageError> client_usage_error(const ClientConfig& config, const OutgoingMessage& message);
+
 class ClientSession {
  public:
-  // A usage error: no recipient, or implicit TLS on a channel whose client policy is no.
+  // A usage error (client_usage_error) instead of a session.
   static Expected<ClientSession, UsageError> create(ClientConfig config, OutgoingMessage message,
                                                     Time now);
 
