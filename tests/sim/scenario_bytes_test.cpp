@@ -247,20 +247,9 @@ TEST(ScenarioBytes, MalformedEscapesNameFileLineColumnAndKey) {
 
 // The transcript file alone replays the run, whatever octets the scenario sends.
 void expect_replays_identically(const Scenario& s, std::uint64_t seed) {
-  TranscriptFile f;
-  f.seed = seed;
-  f.openssl = openssl_version();
-  f.scenario_toml = print_scenario(s);
-  simulator().run(s, f.seed, &f.body);
-  auto parsed = parse_transcript(format_transcript(f), "bytes.transcript");
-  ASSERT_TRUE(parsed.has_value()) << parsed.error();
-  auto scenario = parse_scenario(parsed->scenario_toml, "bytes.transcript (embedded scenario)");
-  ASSERT_TRUE(scenario.has_value()) << scenario.error().message;
-  std::string again;
-  simulator().run(*scenario, parsed->seed, &again);
-  const Divergence d = compare_runs(parsed->body, again, true);
-  EXPECT_TRUE(d.identical) << "line " << d.line << "\n  recorded: " << d.recorded
-                           << "\n  replayed: " << d.replayed;
+  std::string body;
+  simulator().run(s, seed, &body);
+  testing::expect_transcript_replays(s, seed, body);
 }
 
 TEST(ScenarioBytes, TranscriptsOfAnyOctetsReplayIdentically) {

@@ -76,20 +76,7 @@ std::pair<Direction, Direction> directions(const std::string& transcript, int co
 
 // `tlschan replay`: the transcript file alone re-runs to the same transcript.
 void expect_replays_identically(const Scenario& s, std::uint64_t seed, const std::string& body) {
-  TranscriptFile f;
-  f.seed = seed;
-  f.openssl = openssl_version();
-  f.scenario_toml = print_scenario(s);
-  f.body = body;
-  auto parsed = parse_transcript(format_transcript(f), "tls.transcript");
-  ASSERT_TRUE(parsed.has_value()) << parsed.error();
-  auto scenario = parse_scenario(parsed->scenario_toml, "tls.transcript (embedded scenario)");
-  ASSERT_TRUE(scenario.has_value()) << scenario.error().message;
-  std::string again;
-  simulator().run(*scenario, parsed->seed, &again);
-  const Divergence d = compare_runs(parsed->body, again, true);
-  EXPECT_TRUE(d.identical) << "line " << d.line << "\n  recorded: " << d.recorded
-                           << "\n  replayed: " << d.replayed;
+  testing::expect_transcript_replays(s, seed, body);
 }
 
 const std::vector<std::pair<std::size_t, std::size_t>> segmentations{{1, 1}, {1, 2},  {1, 5},    {2, 3},
