@@ -106,14 +106,38 @@ for row in "${rows[@]}"; do
   table+=$'\n'$(printf '%-34s %10s %8s %9s %18s %8s' "$name" "${execs:--}" "${cov:--}" "${ft:--}" "${corp:--}" "$crash_count")
 done
 
+# starttls_transition_fuzzer against the bare OpenSSL handshake rate of this machine, measured here
+# in the same run by the benchmark (BM_BareHandshake of the default gcc build, whose tlschan_bench
+# is built when missing): the target is at least half of that rate.
+transition_execs=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*\([0-9]*\).*/\1/p' \
+  "$logs/starttls_transition_fuzzer.log" | tail -n 1)
+handshake_line="bare handshake: not measured"
+echo "== the bare OpenSSL handshake rate (bench, default gcc build)"
+if { [ -x build/bin/tlschan_bench ] || { cmake --preset default >/dev/null && cmake --build --preset default --target tlschan_bench; }; } &&
+  hs_json=$(./build/bin/tlschan_bench --benchmark_filter='^BM_BareHandshake' --benchmark_min_time=3 --benchmark_format=json 2>/dev/null); then
+  handshake_line=$(/usr/bin/python3 - "$hs_json" "${transition_execs:-}" <<'PY'
+import json, sys
+b = json.loads(sys.argv[1])["benchmarks"][0]
+scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b.get("time_unit", "ns")]
+rate = 1.0 / (b["real_time"] * scale)
+line = f"bare handshake (bench BM_BareHandshake, gcc, same run): {rate:.0f}/s"
+if sys.argv[2]:
+    execs = int(sys.argv[2])
+    line += f"; starttls_transition_fuzzer {execs} exec/s = {execs / rate:.2f} of it (target 0.50)"
+print(line)
+PY
+  ) || handshake_line="bare handshake: the benchmark's output could not be read"
+fi
+
 # The table also goes to build-fuzz/fuzz-table.txt, headed by when and where it was measured, for
 # bench/report.sh (which shows the latest run's table without fuzzing again).
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
 heading="fuzzing, ${seconds}s per target, one core, ASan+UBSan; $(date -u +%Y-%m-%d), ${cpu:-unknown CPU}, $(nproc) cores"
-printf '%s\n%s\n' "$heading" "$table" >build-fuzz/fuzz-table.txt
+printf '%s\n%s\n%s\n' "$heading" "$table" "$handshake_line" >build-fuzz/fuzz-table.txt
 echo
 echo "$heading (logs in $logs/)"
 echo "$table"
+echo "$handshake_line"
 if [ "$failed" -ne 0 ]; then
   echo "crashes found: see $crashes/<target>/reproduce.sh"
   exit 1

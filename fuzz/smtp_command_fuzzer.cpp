@@ -13,7 +13,6 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "fuzz_environment.hpp"
 #include "tlschan/command_line.hpp"
 
 namespace {
@@ -82,11 +81,6 @@ void check_line(const CommandLineView& line, std::string_view wire) {
 }
 
 }  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  tlschan::fuzz::initialize();
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -20,7 +20,6 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "fuzz_environment.hpp"
 #include "tlschan/data_reader.hpp"
 
 namespace {
@@ -44,7 +43,7 @@ class Feed {
   Feed(std::uint64_t limit, std::string_view first, std::string_view second = {})
       : reader_(limit), pieces_{first, second} {}
 
-  std::optional<DataResult> next() {
+  TLSCHAN_FUZZ_HARNESS std::optional<DataResult> next() {
     while (piece_ < 2) {
       if (pieces_[piece_].empty()) {
         ++piece_;
@@ -66,7 +65,7 @@ class Feed {
 };
 
 // The model: where the first end of data is, and what the message between is.
-std::optional<Message> model(std::string_view wire, std::uint64_t limit) {
+TLSCHAN_FUZZ_HARNESS std::optional<Message> model(std::string_view wire, std::uint64_t limit) {
   std::size_t end = std::string_view::npos;
   for (std::size_t start = 0; start < wire.size();) {
     if (wire.size() - start >= 3 && wire[start] == '.' && wire[start + 1] == '\r' && wire[start + 2] == '\n') {
@@ -103,7 +102,7 @@ std::optional<Message> model(std::string_view wire, std::uint64_t limit) {
 }
 
 // The body stuffed again, as a relay sends it on (into a buffer reused from run to run).
-std::string_view stuff(std::string_view body) {
+TLSCHAN_FUZZ_HARNESS std::string_view stuff(std::string_view body) {
   static std::string out;
   out.clear();
   bool line_start = true;
@@ -116,27 +115,22 @@ std::string_view stuff(std::string_view body) {
   return out;
 }
 
-std::string flags(const DataResult& r, std::size_t kept) {
+TLSCHAN_FUZZ_HARNESS std::string flags(const DataResult& r, std::size_t kept) {
   return std::string("size=") + std::to_string(r.size) + " kept=" + std::to_string(kept) +
          (r.bare_cr ? " bare_cr" : "") + (r.bare_lf ? " bare_lf" : "") + (r.nul ? " nul" : "") +
          (r.line_too_long ? " line_too_long" : "") + (r.over_size ? " over_size" : "");
 }
 
-bool same_marks(const DataResult& a, const DataResult& b) {
+TLSCHAN_FUZZ_HARNESS bool same_marks(const DataResult& a, const DataResult& b) {
   return a.size == b.size && a.bare_cr == b.bare_cr && a.bare_lf == b.bare_lf && a.nul == b.nul &&
          a.line_too_long == b.line_too_long && a.over_size == b.over_size;
 }
 
-bool same(const DataResult& a, const DataResult& b) { return a.body == b.body && same_marks(a, b); }
+TLSCHAN_FUZZ_HARNESS bool same(const DataResult& a, const DataResult& b) { return a.body == b.body && same_marks(a, b); }
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  tlschan::fuzz::initialize();
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" TLSCHAN_FUZZ_HARNESS int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   constexpr std::uint64_t limits[] = {10485760, 1000, 64, 1, 0};
   const std::uint64_t limit = size == 0 ? limits[0] : limits[data[size - 1] % std::size(limits)];
   const std::string_view input(reinterpret_cast<const char*>(data), size);
