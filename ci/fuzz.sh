@@ -60,6 +60,7 @@ options_of() {
 
 table=$(printf '%-34s %10s %8s %9s %18s %8s' target exec/s cov ft corpus crashes)
 failed=0
+transition_execs=""
 for row in "${rows[@]}"; do
   read -r name target rest <<<"$row"
   seeds=${rest%% -- *}
@@ -104,13 +105,12 @@ for row in "${rows[@]}"; do
     grep -a -m 1 -E 'ERROR: |==tlschan fuzz check failed==|runtime error' "$log" | sed 's/^/   /' || true
   fi
   table+=$'\n'$(printf '%-34s %10s %8s %9s %18s %8s' "$name" "${execs:--}" "${cov:--}" "${ft:--}" "${corp:--}" "$crash_count")
+  if [ "$name" = starttls_transition_fuzzer ]; then transition_execs=$execs; fi
 done
 
 # starttls_transition_fuzzer against the bare OpenSSL handshake rate of this machine, measured here
 # in the same run by the benchmark (BM_BareHandshake of the default gcc build, whose tlschan_bench
 # is built when missing): the target is at least half of that rate.
-transition_execs=$(sed -n 's/^stat::average_exec_per_sec:[[:space:]]*\([0-9]*\).*/\1/p' \
-  "$logs/starttls_transition_fuzzer.log" | tail -n 1)
 handshake_line="bare handshake: not measured"
 echo "== the bare OpenSSL handshake rate (bench, default gcc build)"
 if { [ -x build/bin/tlschan_bench ] || { cmake --preset default >/dev/null && cmake --build --preset default --target tlschan_bench; }; } &&
