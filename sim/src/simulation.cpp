@@ -102,6 +102,7 @@ std::optional<std::size_t> read_message_tag(std::string_view data) {
 class Run;
 
 struct Pipe {
+  EventLoop::Lane lane = 0;  // its deliveries and its close, in the order they arrive
   Duration latency{};
   Time last_arrival{};
   std::uint64_t sent = 0;
@@ -126,8 +127,8 @@ struct Connection {
   bool client_gone = false;  // the client's side of the socket is closed
   bool server_gone = false;
   bool ended = false;
-  std::uint64_t client_timer = 0;  // generation of the armed timer
-  std::uint64_t server_timer = 0;
+  EventLoop::Timer client_timer = 0;  // each side's deadline (ClientSession/ServerSession::deadline)
+  EventLoop::Timer server_timer = 0;
   const ScriptSpec* script = nullptr;  // a scripted client instead of a ClientSession
   std::size_t script_next = 0;
   bool script_awaiting_220 = false;
@@ -243,6 +244,7 @@ class Run {
                      (tls_port ? " tls-port" : " port") + " latency=" + std::to_string(c->c2s.latency.count()) + "ms");
     Connection* raw = c.get();
     conns_.push_back(std::move(c));
+    add_lanes_and_timers(*raw);
     start_server(*raw);
     pump_client(*raw);
   }
@@ -267,8 +269,24 @@ class Run {
     log_conn(*c, "open script" + std::to_string(k + 1) + " -> " + sc_.server.name);
     Connection* raw = c.get();
     conns_.push_back(std::move(c));
+    add_lanes_and_timers(*raw);
     start_server(*raw);
     if (!raw->script->wait) script_send(*raw);
+  }
+
+  void add_lanes_and_timers(Connection& c) {
+    c.c2s.lane = loop_.lane();
+    c.s2c.lane = loop_.lane();
+    c.client_timer = loop_.timer([this, &c] {
+      if (c.client_gone) return;
+      c.client->on_deadline(loop_.now());
+      pump_client(c);
+    });
+    c.server_timer = loop_.timer([this, &c] {
+      if (c.server_gone) return;
+      c.server->on_deadline(loop_.now());
+      pump_server(c);
+    });
   }
 
   Duration draw_latency() {
@@ -489,7 +507,7 @@ class Run {
   void deliver_later(Connection& c, bool c2s, std::string_view seg) {
     Pipe& p = c2s ? c.c2s : c.s2c;
     p.flight.append(seg);
-    loop_.at(arrival(p), [this, &c, c2s, n = seg.size()] { arrive(c, c2s, n); });
+    loop_.at(p.lane, arrival(p), [this, &c, c2s, n = seg.size()] { arrive(c, c2s, n); });
   }
 
   void arrive(Connection& c, bool c2s, std::size_t n) {
@@ -556,7 +574,7 @@ class Run {
     if (p.fin_sent) return;
     p.fin_sent = true;
     if (p.stalled) return;
-    loop_.at(arrival(p), [this, &c, c2s] {
+    loop_.at(p.lane, arrival(p), [this, &c, c2s] {
       if (c2s) {
         if (c.server_gone) return;
         log_conn(c, "c>s close");
@@ -672,23 +690,17 @@ class Run {
     arm_timer(c, false);
   }
 
+  // Each pump re-arms the side's timer for its session's deadline (an idle timeout moves with
+  // every segment); the loop replaces the earlier time without a new event.
   void arm_timer(Connection& c, bool client) {
     if (!client && !c.server) return;
     const std::optional<Time> due = client ? c.client->deadline() : c.server->deadline();
-    std::uint64_t& gen = client ? c.client_timer : c.server_timer;
-    const std::uint64_t mine = ++gen;
-    if (!due) return;
-    loop_.at(*due, [this, &c, client, mine] {
-      if (client) {
-        if (c.client_gone || c.client_timer != mine) return;
-        c.client->on_deadline(loop_.now());
-        pump_client(c);
-      } else {
-        if (c.server_gone || c.server_timer != mine) return;
-        c.server->on_deadline(loop_.now());
-        pump_server(c);
-      }
-    });
+    const EventLoop::Timer t = client ? c.client_timer : c.server_timer;
+    if (due) {
+      loop_.arm(t, *due);
+    } else {
+      loop_.disarm(t);
+    }
   }
 
   void client_event(Connection& c, const ClientEvent& e) {
