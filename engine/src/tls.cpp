@@ -336,7 +336,8 @@ TlsSession::TlsSession(TlsSession&& other) noexcept
     : ssl_(std::exchange(other.ssl_, nullptr)),
       state_(std::exchange(other.state_, TlsState::failed)),
       error_(std::move(other.error_)),
-      established_(std::exchange(other.established_, false)) {
+      established_(std::exchange(other.established_, false)),
+      framing_(std::exchange(other.framing_, {})) {
   other.error_.clear();
 }
 
@@ -348,6 +349,7 @@ TlsSession& TlsSession::operator=(TlsSession&& other) noexcept {
     error_ = std::move(other.error_);
     other.error_.clear();
     established_ = std::exchange(other.established_, false);
+    framing_ = std::exchange(other.framing_, {});
   }
   return *this;
 }
@@ -363,20 +365,50 @@ void TlsSession::feed(std::string_view ciphertext) {
       fail_with(make_error("cannot buffer incoming TLS data").message);
       return;
     }
+    note_incoming(ciphertext.substr(0, static_cast<std::size_t>(n)));
     ciphertext.remove_prefix(static_cast<std::size_t>(n));
   }
 }
 
+void TlsSession::note_incoming(std::string_view ciphertext) {
+  Framing& f = framing_;
+  if (f.off) {
+    f.may_progress = true;
+    return;
+  }
+  while (!ciphertext.empty()) {
+    if (f.body_left > 0) {
+      const std::size_t n = std::min(f.body_left, ciphertext.size());
+      f.body_left -= n;
+      ciphertext.remove_prefix(n);
+      if (f.body_left == 0) f.may_progress = true;  // a whole record
+      continue;
+    }
+    f.header[f.header_have++] = static_cast<std::uint8_t>(ciphertext.front());
+    ciphertext.remove_prefix(1);
+    if (f.header_have < sizeof f.header) continue;
+    f.header_have = 0;
+    f.may_progress = true;  // OpenSSL checks a header as soon as it has one
+    if (f.header[0] < 20 || f.header[0] > 23 || f.header[1] != 3) {
+      f.off = true;
+      return;
+    }
+    f.body_left = (std::size_t{f.header[3]} << 8) | f.header[4];
+  }
+}
+
 TlsState TlsSession::advance(std::string& plaintext) {
-  if (ssl_ == nullptr) return state_;
+  if (ssl_ == nullptr || !framing_.may_progress) return state_;
   ErrorQueueGuard guard;
   if (state_ == TlsState::handshaking) {
+    ++framing_.openssl_reads;
     int r = SSL_do_handshake(ssl_);
     if (r == 1) {
       state_ = TlsState::established;
       established_ = true;
     } else {
       int e = SSL_get_error(ssl_, r);
+      if (e == SSL_ERROR_WANT_READ) framing_.may_progress = false;
       if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return state_;
       // OpenSSL has already queued its alert, if any, in the write BIO.
       fail_with(describe("TLS handshake failed", e));
@@ -400,12 +432,14 @@ void TlsSession::read_application_data(std::string& plaintext) {
   for (;;) {
     std::size_t n = 0;
     clear_openssl_errors();
+    ++framing_.openssl_reads;
     int r = SSL_read_ex(ssl_, chunk, kChunk, &n);
     if (r == 1) {
       plaintext.append(chunk, n);
       continue;
     }
     int e = SSL_get_error(ssl_, r);
+    if (e == SSL_ERROR_WANT_READ) framing_.may_progress = false;
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
     if (e == SSL_ERROR_ZERO_RETURN) {
       state_ = TlsState::closed;
@@ -420,6 +454,7 @@ void TlsSession::write(std::string_view plaintext) {
   if (ssl_ == nullptr || state_ != TlsState::established || plaintext.empty()) return;
   if ((SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return;  // nothing may follow close_notify
   ErrorQueueGuard guard;
+  framing_.may_progress = true;
   std::size_t written = 0;
   int r = SSL_write_ex(ssl_, plaintext.data(), plaintext.size(), &written);
   if (r != 1) fail_with(describe("TLS write failed", SSL_get_error(ssl_, r)));
@@ -431,6 +466,7 @@ void TlsSession::shutdown() {
   if (state_ != TlsState::established && state_ != TlsState::closed) return;
   if ((SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return;
   ErrorQueueGuard guard;
+  framing_.may_progress = true;
   SSL_shutdown(ssl_);
 }
 

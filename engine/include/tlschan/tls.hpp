@@ -95,16 +95,36 @@ class TlsSession {
   const std::string& error() const { return error_; }  // why it failed, when it did
   std::string version() const;                          // "TLSv1.3"
   std::string cipher() const;                           // "TLS_AES_256_GCM_SHA384"
+  // How many times advance() called into OpenSSL to read (tests and benchmarks).
+  std::uint64_t openssl_reads() const { return framing_.openssl_reads; }
 
  private:
   void read_application_data(std::string& plaintext);
   std::string describe(const char* what, int ssl_error) const;  // drains OpenSSL's error queue
   void fail_with(std::string message);
+  void note_incoming(std::string_view ciphertext);
 
   SSL* ssl_ = nullptr;
   TlsState state_ = TlsState::handshaking;
   std::string error_;
   bool established_ = false;  // the handshake completed at some point (version() and cipher())
+
+  // The incoming records, framed as OpenSSL frames them: it reads a record's 5-octet header, checks
+  // it, then waits for the whole record. Between those two points new octets cannot move it, so
+  // once OpenSSL has asked for more input, advance() calls it again only when a header or a record
+  // is complete (or after write() or shutdown()). A stream segmented down to single octets then
+  // costs two calls per record, not one per octet, and OpenSSL sees the same calls at the points
+  // where it can act. A header that is not a TLS record's (type 20..23, version 3.x) turns the
+  // framing off for the rest of the session: every advance() calls OpenSSL, as without it.
+  struct Framing {
+    bool may_progress = true;
+    bool off = false;
+    std::uint8_t header_have = 0;
+    std::uint8_t header[5] = {};
+    std::size_t body_left = 0;
+    std::uint64_t openssl_reads = 0;
+  };
+  Framing framing_;
 };
 
 }  // namespace tlschan
