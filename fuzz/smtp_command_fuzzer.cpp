@@ -1,4 +1,5 @@
-// CommandLineParser (next_view: the path the server reads with, and next() is built on) on arbitrary bytes (semantics.md section 7). Checks, for every input:
+// CommandLineParser (next_view: the path the server reads with, and next() is built on) on arbitrary
+// bytes (semantics.md section 7). Checks, for every input:
 // - fed in two pieces at a point taken from the input, every line is what a model written from
 //   command_line.hpp says of the whole input at that place: its wire size, its error (in the
 //   header's order of precedence) and its text (the line without CRLF, at most 510 octets); so the
@@ -27,7 +28,7 @@ class Feed {
  public:
   Feed(std::string_view first, std::string_view second = {}) : pieces_{first, second} {}
 
-  std::optional<CommandLineView> next() {
+  TLSCHAN_FUZZ_HARNESS std::optional<CommandLineView> next() {
     while (piece_ < 2) {
       if (pieces_[piece_].empty()) {
         ++piece_;
@@ -45,14 +46,14 @@ class Feed {
   int piece_ = 0;
 };
 
-std::string describe(const CommandLineView& l) {
+TLSCHAN_FUZZ_HARNESS std::string describe(const CommandLineView& l) {
   return "line of " + std::to_string(l.wire_size) + " octets, error " +
          (l.error ? tlschan::to_string(*l.error) : "none") + ", text of " + std::to_string(l.text.size()) +
          " octets";
 }
 
 // The header's contract for one complete line, LF included, taken from the input.
-void check_line(const CommandLineView& line, std::string_view wire) {
+TLSCHAN_FUZZ_HARNESS void check_line(const CommandLineView& line, std::string_view wire) {
   TLSCHAN_FUZZ_CHECK(line.wire_size == wire.size() && !wire.empty() && wire.back() == '\n',
                      "wire_size disagrees with where the LF is: " + describe(line));
   TLSCHAN_FUZZ_CHECK(line.text.size() <= CommandLineParser::max_line - 2,
@@ -82,7 +83,7 @@ void check_line(const CommandLineView& line, std::string_view wire) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+extern "C" TLSCHAN_FUZZ_HARNESS int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const std::size_t split = size == 0 ? 0 : (data[0] | (std::size_t{data[size - 1]} << 8)) % (size + 1);
 
