@@ -40,7 +40,7 @@ class Feed {
  public:
   // `parser` is reset first: the target keeps its parser from input to input, so that its buffers,
   // once grown, are reused (a fresh parser per input would cost allocations, not checks).
-  Feed(ReplyParser& parser, std::string_view first, std::string_view second = {})
+  Feed(ReplyParser& parser, std::string_view first, std::string_view second)
       : parser_(parser), pieces_{first, second} {
     parser_.reset();
   }
