@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds both presets (gcc RelWithDebInfo; clang with ASan+UBSan), runs
-# every test in both, then installs the library and builds the example against the installed tree.
+# every test in both, then builds the library in Release (static and shared), installs it and builds
+# the example against the installed tree, and checks the .deb in a fresh chroot where it can.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -47,12 +48,32 @@ if missing:
 print("bench report: all %d keys present" % len(keys))
 PY
 
-step "install and build the example against the installed package"
-prefix="$scratch/prefix"
-cmake --install build --prefix "$prefix/usr" >/dev/null
-cmake -S examples -B "$prefix/example-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
-cmake --build "$prefix/example-build" -j2
-"$prefix/example-build/session_pair"
+step "the installable library as users build it: Release, static and shared, warnings as errors; installed; the example against it by find_package and by pkg-config"
+for kind in static shared; do
+  prefix="$scratch/release-$kind"
+  shared=OFF; if [ "$kind" = shared ]; then shared=ON; fi
+  cmake -S . -B "$prefix/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSCHAN_WERROR=ON -DBUILD_SHARED_LIBS=$shared \
+    -DTLSCHAN_BUILD_TESTS=OFF -DTLSCHAN_BUILD_CLI=OFF >/dev/null
+  cmake --build "$prefix/build" -j2 --target tlschan_engine
+  cmake --install "$prefix/build" --prefix "$prefix/usr" >/dev/null
+  cmake -S examples -B "$prefix/example-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
+  cmake --build "$prefix/example-build" -j2 >/dev/null
+  "$prefix/example-build/session_pair"
+  libdir=$(cd "$(dirname "$(find "$prefix/usr" -name tlschan.pc)")/.." && pwd)
+  g++ -std=c++20 -o "$prefix/session_pair_pc" examples/session_pair.cpp $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs tlschan)
+  LD_LIBRARY_PATH="$libdir" "$prefix/session_pair_pc"
+  if [ "$kind" = shared ]; then
+    soname=$(readelf -d "$libdir"/libtlschan_engine.so | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+    echo "shared engine: SONAME $soname"
+    if [ -z "$soname" ] || [ ! -e "$libdir/$soname" ] || ! ldd "$prefix/example-build/session_pair" | grep -q "$soname => $libdir"; then
+      echo "the shared engine's SONAME '$soname' is not installed or not what the example loads"; exit 1
+    fi
+  fi
+done
+
+step "the Debian package in a fresh Debian 12 chroot (ci/deb-check.sh; skipped where no chroot can be made)"
+deb_rc=0; ci/deb-check.sh || deb_rc=$?
+if [ "$deb_rc" -ne 0 ] && [ "$deb_rc" -ne 3 ]; then exit "$deb_rc"; fi
 
 step "fuzz: every fuzz target for 5 seconds (the fuzz preset: clang 16, libFuzzer, ASan+UBSan)"
 ci/fuzz.sh 5

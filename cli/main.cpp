@@ -8,11 +8,12 @@
 #include "send_command.hpp"
 #include "serve_command.hpp"
 #include "simulation_commands.hpp"
+#include "tlschan/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"tlschan: simulation and fuzzing harness for the TLS semantics of SMTP channels"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "tlschan 0.1.0");
+  app.set_version_flag("--version", std::string("tlschan ") + tlschan::version);
   int exit_code = 0;
   tlschan::cli::add_pairs_command(app, exit_code);
   tlschan::cli::add_lint_command(app, exit_code);

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "tlschan/config.hpp"
 #include "tlschan/net/delivery.hpp"
 #include "tlschan/net/endpoint.hpp"
+#include "tlschan/sim/default_config.hpp"
 
 namespace tlschan::cli {
 
@@ -26,7 +28,8 @@ constexpr int exit_config = 78;    // EX_CONFIG
 
 struct SendOptions {
   std::string config_dir;
-  std::string channel;
+  std::string channel = "tcp_local";
+  std::string policy;  // empty: the channel's client policy
   std::string server;
   bool implicit_tls = false;
   std::string from;
@@ -62,7 +65,13 @@ nlohmann::ordered_json transcript_json(const std::vector<net::TranscriptEntry>& 
   return entries;
 }
 
-void print_json(const net::DeliveryResult& r) {
+// Which client policy applied, and where it came from.
+struct PolicyChoice {
+  Policy policy = Policy::may;
+  std::string source;  // one line for the text output
+};
+
+void print_json(const net::DeliveryResult& r, const PolicyChoice& p) {
   nlohmann::ordered_json outcomes = nlohmann::ordered_json::array();
   for (const auto& o : r.outcomes) {
     outcomes.push_back({{"recipient", o.recipient},
@@ -71,7 +80,9 @@ void print_json(const net::DeliveryResult& r) {
                         {"code", o.code ? nlohmann::ordered_json(*o.code) : nlohmann::ordered_json(nullptr)},
                         {"reason", o.reason}});
   }
-  const nlohmann::ordered_json j{{"disposition", to_string(r.disposition)},
+  const nlohmann::ordered_json j{{"client_policy", to_string(p.policy)},
+                                 {"policy_source", p.source},
+                                 {"disposition", to_string(r.disposition)},
                                  {"connections", r.connections},
                                  {"tls_fallback", r.tls_fallback},
                                  {"outcomes", outcomes},
@@ -80,7 +91,8 @@ void print_json(const net::DeliveryResult& r) {
   std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
 
-void print_text(const net::DeliveryResult& r) {
+void print_text(const net::DeliveryResult& r, const PolicyChoice& p) {
+  std::cout << "client policy: " << to_string(p.policy) << " (" << p.source << ")\n";
   for (const auto& o : r.outcomes) {
     std::cout << o.recipient << ": " << to_string(o.disposition);
     if (o.disposition == Disposition::delivered) std::cout << (o.tls ? " over TLS" : " in plaintext");
@@ -106,7 +118,11 @@ int run(const SendOptions& o) {
               << "\n";
     return exit_usage;
   }
-  const auto config = load_config(o.config_dir);
+  std::optional<Policy> forced;
+  if (!o.policy.empty()) {
+    forced = o.policy == "no" ? Policy::no : o.policy == "may" ? Policy::may : Policy::must;
+  }
+  const auto config = o.config_dir.empty() ? parse_config(sim::default_config_text()) : load_config(o.config_dir);
   if (!config) {
     for (const Diagnostic& d : config.error()) std::cerr << format_diagnostic(d) << "\n";
     return exit_config;
@@ -135,7 +151,12 @@ int run(const SendOptions& o) {
   request.host = server->host;
   request.port = server->port;
   request.client.helo_name = o.helo.empty() ? boost::asio::ip::host_name() : o.helo;
-  request.client.policy = channel->policy.client;
+  PolicyChoice choice{channel->policy.client, "channel " + o.channel + " of " + config->table.file()};
+  if (forced) {
+    choice.policy = *forced;
+    choice.source = "--policy, over channel " + o.channel + "'s " + std::string(to_string(channel->policy.client));
+  }
+  request.client.policy = choice.policy;
   request.client.mode = o.implicit_tls ? ClientMode::implicit_tls : ClientMode::starttls;
   if (o.timeout_s > 0) {
     const Duration cap(static_cast<std::int64_t>(o.timeout_s * 1000));
@@ -144,7 +165,7 @@ int run(const SendOptions& o) {
       *t = std::min(*t, cap);
     }
   }
-  if (channel->policy.client != Policy::no) {
+  if (choice.policy != Policy::no) {
     auto tls = TlsContext::client();
     if (tls) {
       request.client.tls = *tls;
@@ -162,9 +183,9 @@ int run(const SendOptions& o) {
     return exit_usage;
   }
   if (o.json) {
-    print_json(*result);
+    print_json(*result, choice);
   } else {
-    print_text(*result);
+    print_text(*result, choice);
   }
   return exit_status(result->disposition);
 }
@@ -174,12 +195,14 @@ int run(const SendOptions& o) {
 void add_send_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "send",
-      "One real delivery attempt of one message under the client policy of --channel (no: plaintext; "
+      "One real delivery attempt of one message under the client policy of --channel or --policy (no: plaintext; "
       "may: STARTTLS when offered, plaintext otherwise or on a second connection after a failed "
       "handshake; must: TLS or deferred)");
   auto o = std::make_shared<SendOptions>();
-  cmd->add_option("--config", o->config_dir, "Configuration folder (imta.cnf)")->required();
-  cmd->add_option("--channel", o->channel, "Outgoing channel whose client policy applies")->required();
+  cmd->add_option("--config", o->config_dir, "Configuration folder (imta.cnf; default: the built-in default)");
+  cmd->add_option("--channel", o->channel, "Outgoing channel whose client policy applies")->capture_default_str();
+  cmd->add_option("--policy", o->policy, "Client policy for this attempt, over the channel's")
+      ->check(CLI::IsMember({"no", "may", "must"}));
   cmd->add_option("--server", o->server, "A:P of the server")->required();
   cmd->add_flag("--implicit-tls", o->implicit_tls,
                 "The server's port is a TLS port (RFC 8314): handshake first");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tlschan/net/serve.hpp"
+#include "tlschan/sim/default_config.hpp"
 
 namespace tlschan::cli {
 
@@ -33,6 +34,7 @@ tlschan::Duration from_seconds(double s) {
 int run(const ServeOptions& o) {
   net::ServeSettings s;
   s.config_dir = o.config_dir;
+  if (o.config_dir.empty()) s.builtin_config = sim::default_config_text();
   s.spool_dir = o.spool_dir;
   s.listen = o.listen;
   s.tls_listen = o.tls_listen;
@@ -61,16 +63,20 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       "TLS_PORT: implicit TLS), each connection handed to its service's incoming channel; accepted "
       "messages are written to the spool and synced before the 250");
   auto o = std::make_shared<ServeOptions>();
-  cmd->add_option("--config", o->config_dir, "Configuration folder (imta.cnf, dispatcher.cnf)")->required();
+  cmd->add_option("--config", o->config_dir,
+                  "Configuration folder (imta.cnf, dispatcher.cnf); without it the built-in default, a "
+                  "throw-away certificate unless --cert, and free ports for those it may not bind");
   cmd->add_option("--spool", o->spool_dir,
-                  "Spool folder: <id>.eml and <id>.json per message (created if missing)")
-      ->required();
+                  "Spool folder: <id>.eml and <id>.json per message (created if missing; default: a new "
+                  "folder under $TMPDIR or /tmp, printed)");
   cmd->add_option("--listen", o->listen,
                   "A:P for STARTTLS (repeatable); replaces the services' PORTs; port 0: a free port");
   cmd->add_option("--tls-listen", o->tls_listen,
                   "A:P for implicit TLS (repeatable); replaces the services' TLS_PORTs");
   auto* cert =
-      cmd->add_option("--cert", o->cert_file, "Server certificate (PEM); without it TLS is unavailable");
+      cmd->add_option("--cert", o->cert_file,
+                      "Server certificate (PEM); without it TLS is unavailable (with --config) or a "
+                      "throw-away one is made in memory (without --config)");
   auto* key = cmd->add_option("--key", o->key_file, "Server private key (PEM)");
   cert->needs(key);
   key->needs(cert);
@@ -93,7 +99,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->footer(
       "Prints `listening MODE ADDRESS:PORT ...` per listener, then one line per connection and per "
-      "message.\nExit status: 0 after SIGINT/SIGTERM, 1 cannot listen or open the spool, 64 usage, 78 "
+      "message; without --config first `config:`, `tls:` and `spool:` lines saying what it made.\nExit status: 0 after SIGINT/SIGTERM, 1 cannot listen or open the spool, 64 usage, 78 "
       "configuration error.\n");
   cmd->callback([&exit_code, o] { exit_code = run(*o); });
 }

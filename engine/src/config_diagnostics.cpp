@@ -14,7 +14,10 @@ std::string format_position(SourcePosition p) {
 
 std::string format_diagnostic(const Diagnostic& d) {
   std::string out = d.file;
-  if (d.position.line != 0) out += ":" + format_position(d.position);
+  if (d.position.line != 0) {
+    out += ':';
+    out += format_position(d.position);
+  }
   out += ": ";
   out += to_string(d.severity);
   out += ": ";

@@ -26,8 +26,19 @@ bool is_word(std::string_view s) {
 
 std::string in_quotes(std::string_view word) {
   constexpr std::size_t limit = 60;
-  if (word.size() <= limit) return "'" + std::string(word) + "'";
-  return "'" + std::string(word.substr(0, limit)) + "...' (" + std::to_string(word.size()) + " bytes)";
+  // Appended piece by piece: gcc 12 at -O3 warns (-Wrestrict, a false positive) on
+  // `"literal" + std::string&&`, which inserts at the front.
+  std::string out = "'";
+  if (word.size() <= limit) {
+    out += word;
+    out += '\'';
+    return out;
+  }
+  out += word.substr(0, limit);
+  out += "...' (";
+  out += std::to_string(word.size());
+  out += " bytes)";
+  return out;
 }
 
 bool is_blank(char c) {

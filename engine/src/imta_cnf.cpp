@@ -327,7 +327,10 @@ std::string print_imta_cnf(const ChannelTable& table) {
       defaults = wanted;
     }
     out += "\n" + channel.name.text;
-    if (!channel.keywords.empty()) out += " " + joined(channel.keywords);
+    if (!channel.keywords.empty()) {
+      out += ' ';
+      out += joined(channel.keywords);
+    }
     out += "\n" + channel.tag.text + "\n";
   }
   return out;

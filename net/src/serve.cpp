@@ -5,13 +5,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/host_name.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #include "tlschan/config.hpp"
 #include "tlschan/net/endpoint.hpp"
 #include "tlschan/net/server.hpp"
 #include "tlschan/net/spool.hpp"
+#include "tlschan/net/throwaway_cert.hpp"
 
 namespace tlschan::net {
 
@@ -143,6 +147,36 @@ Expected<std::vector<Listener>, ServeError> make_listeners(const Config& config,
   return listeners;
 }
 
+// A new, empty folder under the temporary folder ($TMPDIR or /tmp), for a start without --spool.
+Expected<std::filesystem::path, std::string> new_spool_folder() {
+  std::error_code ec;
+  const auto base = std::filesystem::temp_directory_path(ec);
+  if (ec) return unexpected("cannot find the temporary folder: " + ec.message());
+  std::string name = (base / "tlschan-spool-XXXXXX").string();
+  if (::mkdtemp(name.data()) == nullptr)
+    return unexpected("cannot make a spool folder " + name + ": " + std::strerror(errno));
+  return std::filesystem::path(name);
+}
+
+// The built-in configuration without --cert: a throw-away certificate, made in memory and said so.
+std::optional<TlsContext> throwaway_tls(const ServeSettings& settings, std::string& why_unavailable,
+                                        std::ostream& out) {
+  const auto cert = make_throwaway_certificate(settings.hostname);
+  if (!cert) {
+    why_unavailable = cert.error().message;
+    return std::nullopt;
+  }
+  auto ctx = TlsContext::server_from_pem(cert->cert_pem, cert->key_pem);
+  if (!ctx) {
+    why_unavailable = ctx.error().message;
+    return std::nullopt;
+  }
+  out << "tls: a throw-away self-signed certificate made in memory for this run (CN=" << settings.hostname
+      << ", SHA-256 " << cert->fingerprint << "), never written; give --cert and --key to keep one"
+      << std::endl;
+  return *ctx;
+}
+
 // TLS for every channel (semantics.md 2); unavailable without --cert/--key or when they do not load.
 std::optional<TlsContext> server_tls(const ServeSettings& settings, std::string& why_unavailable) {
   if (settings.cert_file.empty() || settings.key_file.empty()) {
@@ -167,19 +201,40 @@ int run_serve(const ServeSettings& given, std::ostream& out, std::ostream& err) 
     return serve_exit_usage;
   }
 
-  const auto config = load_config(settings.config_dir);
+  const bool builtin = settings.config_dir.empty();
+  if (builtin && !settings.builtin_config) {
+    err << "tlschan serve: no configuration folder given\n";
+    return serve_exit_usage;
+  }
+  const auto config = builtin ? parse_config(*settings.builtin_config) : load_config(settings.config_dir);
   if (!config) {
     for (const Diagnostic& d : config.error()) err << format_diagnostic(d) << "\n";
     return serve_exit_config;
   }
   for (const Diagnostic& d : config->warnings) err << format_diagnostic(d) << "\n";
+  if (builtin) {
+    out << "config: the built-in default configuration (" << settings.builtin_config->imta_cnf_name;
+    if (settings.builtin_config->dispatcher_cnf) out << ", " << settings.builtin_config->dispatcher_cnf_name;
+    out << "); give --config to use a folder" << std::endl;
+  }
 
   std::string why_unavailable;
-  const std::optional<TlsContext> tls = server_tls(settings, why_unavailable);
+  const std::optional<TlsContext> tls = builtin && settings.cert_file.empty()
+                                            ? throwaway_tls(settings, why_unavailable, out)
+                                            : server_tls(settings, why_unavailable);
   auto listeners = make_listeners(*config, settings, tls);
   if (!listeners) {
     err << "tlschan serve: " << listeners.error().message << "\n";
     return listeners.error().exit_code;
+  }
+  if (settings.spool_dir.empty()) {
+    const auto dir = new_spool_folder();
+    if (!dir) {
+      err << "tlschan serve: " << dir.error() << "\n";
+      return serve_exit_failure;
+    }
+    settings.spool_dir = *dir;
+    out << "spool: " << settings.spool_dir.string() << " (a new folder; give --spool to choose one)" << std::endl;
   }
   auto spool = Spool::open(settings.spool_dir);
   if (!spool) {
@@ -206,11 +261,19 @@ int run_serve(const ServeSettings& given, std::ostream& out, std::ostream& err) 
     const Policy policy = l.session.policy;
     const auto target = l.session.switch_target;
     const std::string service = l.service;
-    const auto bound = server.add_listener(std::move(l));
+    const auto wanted = l.endpoint.port();
+    // The built-in configuration's own ports may be privileged or taken: free ones then.
+    const bool may_move = builtin && service != "--listen" && service != "--tls-listen";
+    std::string why_moved;
+    const auto bound = may_move ? server.add_listener_or_free_port(std::move(l), why_moved)
+                                : server.add_listener(std::move(l));
     if (!bound) {
       err << "tlschan serve: " << bound.error() << "\n";
       return serve_exit_failure;
     }
+    if (!why_moved.empty())
+      out << "port " << wanted << " of service " << service << ": " << why_moved << "; a free port instead"
+          << std::endl;
     const auto a = bound->address();
     out << "listening " << mode << " " << (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) << ":"
         << bound->port() << " service=" << service << " channel=" << channel

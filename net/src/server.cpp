@@ -212,6 +212,18 @@ Expected<boost::asio::ip::tcp::endpoint, std::string> Server::add_listener(Liste
   return bound;
 }
 
+Expected<boost::asio::ip::tcp::endpoint, std::string> Server::add_listener_or_free_port(Listener listener,
+                                                                                        std::string& why) {
+  why.clear();
+  const bool any_port = listener.endpoint.port() == 0;
+  Listener free_port = listener;
+  free_port.endpoint.port(0);
+  auto bound = add_listener(std::move(listener));
+  if (bound || any_port) return bound;
+  why = bound.error();
+  return add_listener(std::move(free_port));
+}
+
 void Server::start() {
   for (auto& a : impl_->acceptors) impl_->accept(*a);
 }

@@ -48,8 +48,8 @@ rc::Gen<std::string> gen_imta_cnf() {
         if (w > 0 && *rc::gen::weightedElement<bool>({{8, false}, {1, true}})) text += " \\\n   ";
         switch (*rc::gen::inRange(0, 4)) {
           case 0:
-          case 1: text += " " + *rc::gen::elementOf(tls); break;
-          case 2: text += " " + *rc::gen::elementOf(other); break;
+          case 1: text += ' '; text += *rc::gen::elementOf(tls); break;
+          case 2: text += ' '; text += *rc::gen::elementOf(other); break;
           default: text += " tlsswitchchannel " + *rc::gen::elementOf(names); break;
         }
       }

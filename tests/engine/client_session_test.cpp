@@ -1722,7 +1722,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ClientSessionLoopback, LargeMessageOverTls_ArrivesIntactAtSegment7) {
   std::string body = "Subject: big\r\n\r\n";
   for (int i = 0; body.size() < 200000; ++i) {
-    body += (i % 7 == 0 ? "." : "") + std::string("line ") + std::to_string(i) + " tlschan-body-marker\r\n";
+    if (i % 7 == 0) body += '.';
+    body += "line " + std::to_string(i) + " tlschan-body-marker\r\n";
   }
   ClientSession c = make_client(config(Policy::must), message(kLoopRcpts, body));
   LoopbackOptions options;

@@ -1,14 +1,18 @@
 // `tlschan serve`: the configuration's services (or --listen / --tls-listen) as listeners, TLS from
 // --cert/--key (without them, or when they fail to load, TLS is unavailable: semantics.md 3.3), the
-// spool, the connection limit, and SIGINT/SIGTERM as a graceful shutdown.
+// spool, the connection limit, and SIGINT/SIGTERM as a graceful shutdown. Started without a
+// configuration folder it needs no file at all: the built-in configuration, a throw-away
+// certificate made in memory, free ports for the ones it may not bind, and a new spool folder.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "tlschan/config.hpp"
 #include "tlschan/time.hpp"
 
 namespace tlschan::net {
@@ -21,7 +25,11 @@ struct ServeSettings {
   std::string bind_address = "127.0.0.1";  // where the services' own ports are bound
   std::string cert_file;
   std::string key_file;
-  std::filesystem::path spool_dir;
+  std::filesystem::path spool_dir;        // empty: a new folder under the temporary folder
+  // Used when config_dir is empty (the tlschan command passes its embedded default). Then, and
+  // only then, no --cert means a throw-away self-signed certificate made in memory, and a
+  // dispatcher port that cannot be bound (privileged, taken) is replaced by a free one.
+  std::optional<ConfigText> builtin_config;
   std::size_t max_connections = 1000;
   std::string hostname;  // empty: the machine's host name
   Duration idle_timeout = minutes(5);

@@ -63,6 +63,10 @@ class Server {
 
   // Binds and listens; returns the bound endpoint (with the port chosen when it was 0).
   Expected<boost::asio::ip::tcp::endpoint, std::string> add_listener(Listener listener);
+  // As add_listener; when its port cannot be bound (privileged, taken), a free port of the same
+  // address instead, and `why` says why the port was not bound (empty when it was).
+  Expected<boost::asio::ip::tcp::endpoint, std::string> add_listener_or_free_port(Listener listener,
+                                                                                  std::string& why);
 
   // Starts accepting on every listener.
   void start();
