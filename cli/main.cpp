@@ -1,6 +1,7 @@
 // tlschan: simulation and fuzzing harness for the TLS semantics of SMTP channels.
 #include <CLI/CLI.hpp>
 
+#include "client_check_command.hpp"
 #include "lint_command.hpp"
 #include "matrix_command.hpp"
 #include "pairs_command.hpp"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   tlschan::cli::add_serve_command(app, exit_code);
   tlschan::cli::add_send_command(app, exit_code);
   tlschan::cli::add_probe_command(app, exit_code);
+  tlschan::cli::add_client_check_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,7 @@ const char* to_string(Verdict v) {
     case Verdict::warn: return "WARN";
     case Verdict::info: return "INFO";
     case Verdict::skip: return "SKIP";
+    case Verdict::not_run: return "NOT RUN";
   }
   return "?";
 }

@@ -10,9 +10,9 @@
 
 namespace tlschan::audit {
 
-enum class Verdict { pass, fail, warn, info, skip };
+enum class Verdict { pass, fail, warn, info, skip, not_run };
 
-const char* to_string(Verdict v);  // "PASS", "FAIL", "WARN", "INFO", "SKIP"
+const char* to_string(Verdict v);  // "PASS", "FAIL", "WARN", "INFO", "SKIP", "NOT RUN"
 
 // What a check decided, before the runner files it under the check's id.
 struct Outcome {
