@@ -1,9 +1,11 @@
 // tlschan: simulation and fuzzing harness for the TLS semantics of SMTP channels.
 #include <CLI/CLI.hpp>
 
+#include "client_check_command.hpp"
 #include "lint_command.hpp"
 #include "matrix_command.hpp"
 #include "pairs_command.hpp"
+#include "probe_command.hpp"
 #include "route_command.hpp"
 #include "send_command.hpp"
 #include "serve_command.hpp"
@@ -22,6 +24,8 @@ int main(int argc, char** argv) {
   tlschan::cli::add_simulation_commands(app, exit_code);
   tlschan::cli::add_serve_command(app, exit_code);
   tlschan::cli::add_send_command(app, exit_code);
+  tlschan::cli::add_probe_command(app, exit_code);
+  tlschan::cli::add_client_check_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,10 +1,7 @@
 #include "tlschan/sim/simulation.hpp"
 
-#include <openssl/evp.h>
-
 #include <cassert>
 #include <cctype>
-#include <cstdio>
 #include <memory>
 
 #include "embedded_certs.hpp"
@@ -12,53 +9,13 @@
 #include "tlschan/server_session.hpp"
 #include "tlschan/sim/deterministic_tls.hpp"
 #include "tlschan/sim/event_loop.hpp"
+#include "tlschan/sim/transcript_bytes.hpp"
 
 namespace tlschan::sim {
 
 namespace {
 
 constexpr std::uint64_t max_events = 5'000'000;
-
-std::string escape(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() + 8);
-  for (const char c : bytes) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (u < 0x20 || u >= 0x7f) {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string digest(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  char buf[3];
-  for (unsigned int i = 0; i < 8; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    hex += buf;
-  }
-  return hex;
-}
-
-std::string stamp(Time t) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%10lldms", static_cast<long long>(t.count()));
-  return buf;
-}
 
 // Whether `bytes` starts with `upper` (upper case) in any case, without a copy.
 bool starts_upper(std::string_view bytes, std::string_view upper) {
@@ -200,7 +157,7 @@ class Run {
   void log(const std::string& line) { log_at(loop_.now(), line); }
   void log_at(Time t, const std::string& line) {
     if (!out_) return;
-    *out_ += stamp(t);
+    *out_ += time_stamp(t);
     *out_ += ' ';
     *out_ += line;
     *out_ += '\n';
@@ -532,7 +489,7 @@ class Run {
   // A meddler's own answer to the client, outside the stream the server sends: plaintext.
   void deliver_answer(Connection& c, const std::string& answer) {
     if (c.client_gone) return;
-    if (out_) log_conn(c, "s>c " + escape(answer));
+    if (out_) log_conn(c, "s>c " + escape_bytes(answer));
     deliver(c, false, answer);
   }
 
@@ -562,10 +519,10 @@ class Run {
     } else if (p.tls_at) {
       text = static_cast<std::size_t>(std::min<std::uint64_t>(seg.size(), *p.tls_at - offset));
     }
-    if (text > 0) log_conn(c, std::string(dir) + escape(seg.substr(0, text)));
+    if (text > 0) log_conn(c, std::string(dir) + escape_bytes(seg.substr(0, text)));
     if (text < seg.size()) {
       const std::string_view tls = seg.substr(text);
-      log_conn(c, std::string(dir) + "tls " + std::to_string(tls.size()) + " bytes sha256:" + digest(tls));
+      log_conn(c, std::string(dir) + "tls " + std::to_string(tls.size()) + " bytes sha256:" + short_digest(tls));
     }
   }
 
