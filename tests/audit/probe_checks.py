@@ -7,11 +7,11 @@ usage: probe_checks.py TLSCHAN GROUP   (GROUP: greeting, injection, state, must,
 
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 import harness  # noqa: E402
+from probe_checks_fake import Fake as FakeServer  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 tlschan, group = sys.argv[1], sys.argv[2]
@@ -19,24 +19,8 @@ checks = harness.Checks(f"probe_checks {group}", deadline=100)
 scratch = harness.Scratch(f"probe-{group}")
 
 
-class Fake:
-    def __init__(self, policy, *bugs):
-        self.proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "fake_smtp_server.py"), scratch.cert,
-                                      scratch.key, policy, *bugs],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        line = self.proc.stdout.readline().decode()
-        if not line.startswith("ready "):
-            raise RuntimeError(f"fake server did not start: {line}")
-        self.port = int(line.split()[1])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def Fake(policy, *bugs):
+    return FakeServer(scratch, policy, *bugs)
 
 
 def probe(port, only, *extra, mailbox=True):
