@@ -14,6 +14,7 @@ usage: fake_smtp_server.py CERT KEY POLICY [BUG...]
           exec-bare-lf             executes commands ended by a bare LF
           drop-long-line           closes the connection without a reply on a line over 1000 octets
           die-on-nul               the whole server stops listening on a NUL in a command
+          exit-after-message       the whole server exits after a session that sent a message
 Prints "ready PORT" once listening on 127.0.0.1 (a free port); stops when stdin closes."""
 
 import os
@@ -36,6 +37,7 @@ class Session:
         self.buf = b""
         self.tls = False
         self.errors = 0
+        self.messages = 0
         self.reset()
 
     def reset(self):
@@ -154,6 +156,9 @@ class Session:
             self.send(b"250 2.0.0 Ok\r\n")
         elif verb == "QUIT":
             self.send(b"221 2.0.0 Bye\r\n")
+            if self.messages and "exit-after-message" in bugs:
+                self.sock.close()
+                os._exit(3)
             return False
         elif verb in ("MAIL", "RCPT", "DATA", "VRFY") and gated:
             self.send(MUST_530)
@@ -178,6 +183,7 @@ class Session:
                 self.send(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                 self.data()
                 self.mail = self.rcpt = False
+                self.messages += 1
                 self.send(b"250 2.0.0 Accepted\r\n")
         else:
             self.error(b"500 5.5.1 Unknown command\r\n")

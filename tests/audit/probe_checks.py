@@ -24,7 +24,7 @@ def Fake(policy, *bugs):
 
 
 def probe(port, only, *extra, mailbox=True):
-    args = [tlschan, "probe", f"127.0.0.1:{port}", "--json", "--timeout", "1", "--only", ",".join(only), *extra]
+    args = [tlschan, "probe", f"127.0.0.1:{port}", "--json", "--timeout", "3", "--only", ",".join(only), *extra]
     if mailbox:
         args += ["--from", "probe@client.tlschan.test", "--to", "postmaster@fake.tlschan.test"]
     rc, out, err = harness.run(args, timeout=90)
@@ -64,7 +64,7 @@ try:
         expect("implicit", [], ["--implicit-tls"], {"greeting-ehlo": "PASS", "handshake": "INFO", "starttls-advertised": "PASS"}, 0)
         # Nothing listens: 69, unreachable.
         port = harness.free_port()
-        rc, out, err = harness.run([tlschan, "probe", f"127.0.0.1:{port}", "--timeout", "1"], timeout=30)
+        rc, out, err = harness.run([tlschan, "probe", f"127.0.0.1:{port}", "--timeout", "3"], timeout=30)
         checks.equal(rc, 69, "no server: exit 69")
         rc, out, err = harness.run([tlschan, "probe", "127.0.0.1:25", "--only", "nosuch-check"], timeout=30)
         checks.equal(rc, 64, "an unknown check id: exit 64")
@@ -109,6 +109,9 @@ try:
     elif group == "stopped":
         # A server that dies on a NUL: the check that sent it fails, the rest are not run.
         expect("may", ["die-on-nul"], [], {"line-nul": "FAIL", "line-512-octets": "SKIP", "error-limit": "SKIP"}, 1)
+        # One that exits after a clean session with a message: the next check cannot connect, and the
+        # check that sent the message is the one that fails.
+        expect("may", ["exit-after-message"], [], {"data-line-over-1000": "FAIL", "error-limit": "SKIP"}, 1)
     else:
         sys.exit(f"unknown group {group}")
 finally:
