@@ -61,6 +61,10 @@ try:
         expect("may", [], ["--expect", "may"], {"greeting-ehlo": "PASS", "starttls-advertised": "PASS", "handshake": "INFO"}, 0)
         expect("no", [], ["--expect", "must"], {"starttls-advertised": "FAIL", "handshake": "SKIP"}, 1)
         expect("no", [], [], {"starttls-advertised": "INFO", "starttls-on-no-server": "PASS"}, 0)
+        expect("may", [], ["--expect", "no"], {"starttls-advertised": "WARN"}, 0)
+        expect("may", ["no-ehlo"], [], {"greeting-ehlo": "FAIL", "handshake": "SKIP"}, 1)
+        expect("may", ["broken-tls"], [], {"handshake": "FAIL"}, 1)
+        expect("may", ["tls-unavailable"], [], {"handshake": "WARN", "second-starttls": "SKIP"}, 0)
         expect("implicit", [], ["--implicit-tls"], {"greeting-ehlo": "PASS", "handshake": "INFO", "starttls-advertised": "PASS"}, 0)
         # Nothing listens: 69, unreachable.
         port = harness.free_port()
@@ -82,17 +86,21 @@ try:
         gated = ["must-530-mail", "must-530-rcpt", "must-530-data", "must-530-vrfy"]
         expect("must", [], ["--expect", "must"], {c: "PASS" for c in gated}, 0)
         expect("must", ["no-must-gate"], ["--expect", "must"], {c: "FAIL" for c in gated}, 1)
+        expect("must", ["must-other-text"], ["--expect", "must"], {c: "WARN" for c in gated}, 0)
         expect("may", [], [], {c: "SKIP" for c in gated}, 0)
     elif group == "replies":
         expect("may", [], [], {"starttls-argument": "PASS", "starttls-on-no-server": "SKIP"}, 0)
         expect("may", ["starttls-argument"], [], {"starttls-argument": "FAIL"}, 1)
         expect("no", [], ["--expect", "no"], {"starttls-argument": "PASS", "starttls-on-no-server": "PASS"}, 0)
+        expect("no", ["starttls-on-no"], ["--expect", "no"], {"starttls-on-no-server": "FAIL"}, 1)
     elif group == "smuggling":
         every = [f"smuggling-{s}" for s in SEQUENCES] + [f"smuggling-{s}-tls" for s in SEQUENCES] + ["smuggling-pipelined"]
         expect("may", [], [], {c: "PASS" for c in every}, 0)
         bad = {c: ("FAIL" if c.replace("-tls", "") in ("smuggling-lf-dot-lf", "smuggling-crlf-dot-lf", "smuggling-pipelined")
                    else "PASS") for c in every}
         expect("may", ["lf-dot-lf"], [], bad, 1)
+        # A parser that ends data at any CR/LF, dot, CR/LF and ignores NULs: every sequence ends it.
+        expect("may", ["lenient-data-end"], [], {c: "FAIL" for c in every}, 1)
         # Without a mailbox, nothing is sent.
         fake = Fake("may", "lf-dot-lf")
         try:
@@ -105,6 +113,8 @@ try:
                  "line-very-long": "INFO", "data-line-over-1000": "INFO", "error-limit": "INFO"}
         expect("may", [], [], lines, 0)
         expect("may", ["exec-bare-lf"], [], {"line-bare-lf": "WARN"}, 0)
+        expect("may", ["lenient-lines"], [], {"line-bare-lf": "WARN", "line-bare-cr": "WARN", "line-nul": "WARN"}, 0)
+        expect("may", ["short-lines"], [], {"line-512-octets": "WARN", "line-very-long": "INFO"}, 0)
         expect("may", ["drop-long-line"], [], {"line-very-long": "FAIL", "line-512-octets": "INFO"}, 1)
     elif group == "stopped":
         # A server that dies on a NUL: the check that sent it fails, the rest are not run.
