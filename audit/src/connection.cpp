@@ -290,6 +290,11 @@ std::vector<Reply> Connection::read_until_closed(ReadStatus& end) {
       return replies;
     }
     replies.push_back(std::move(r.reply));
+    // 221 ends the session; some servers keep a TLS connection open after it, so do not wait.
+    if (replies.back().code == 221) {
+      end = ReadStatus::closed;
+      return replies;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // all, the runner tries fresh connections for `settle`: a server that does not greet again by then
 // "stopped answering", which fails the check that did it, and the remaining checks are not run.
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "checks/checks.hpp"
@@ -25,6 +26,13 @@ bool suspect(const Exchange& exchange) {
         e.text.rfind("write failed", 0) == 0 || e.text.rfind("no handshake", 0) == 0) {
       return true;
     }
+  }
+  return false;
+}
+
+bool heard_from_server(const Exchange& exchange) {
+  for (const auto& e : exchange.entries()) {
+    if (e.kind == ExchangeEntry::Kind::server_bytes || e.kind == ExchangeEntry::Kind::server_tls) return true;
   }
   return false;
 }
@@ -100,6 +108,7 @@ ProbeReport run_probe(const ProbeOptions& options, const std::function<void(cons
   }
 
   bool stopped = false;
+  std::optional<std::size_t> previous;  // the finding of the check run last
   for (std::size_t i = 2; i < specs.size(); ++i) {
     const auto& spec = specs[i];
     if (!wanted(options, spec.id)) continue;
@@ -110,12 +119,22 @@ ProbeReport run_probe(const ProbeOptions& options, const std::function<void(cons
       f.outcome = skip("not run: EHLO was not answered");
     } else {
       CheckContext ctx(options, report.expect, facts.starttls_listed, facts.pipelining, f.exchange);
-      ctx.current_check = spec.id;
       f.outcome = spec.run(ctx);
       if (suspect(f.exchange) && !answers(options, f.exchange)) {
-        f.outcome = fail("the server stopped answering after this check (" + f.outcome.reason + ")", f.outcome.decided_by);
         stopped = true;
+        if (!heard_from_server(f.exchange) && previous) {
+          // This check never heard from the server: the damage was done by the check before it,
+          // whose own connection looked fine.
+          Finding& before = report.findings[*previous];
+          before.outcome = fail("the server stopped answering after this check (it had said: " + before.outcome.reason + ")",
+                                before.outcome.decided_by);
+          progress(before);
+          f.outcome = skip("not run: the server stopped answering");
+        } else {
+          f.outcome = fail("the server stopped answering after this check (" + f.outcome.reason + ")", f.outcome.decided_by);
+        }
       }
+      previous = report.findings.size();
     }
     report.findings.push_back(std::move(f));
     progress(report.findings.back());

@@ -14,9 +14,19 @@ usage: fake_smtp_server.py CERT KEY POLICY [BUG...]
           exec-bare-lf             executes commands ended by a bare LF
           drop-long-line           closes the connection without a reply on a line over 1000 octets
           die-on-nul               the whole server stops listening on a NUL in a command
+          exit-after-message       the whole server exits after a session that sent a message
+          no-ehlo                  answers EHLO with 502
+          broken-tls               answers STARTTLS with 220, then sends plaintext instead of TLS
+          tls-unavailable          lists STARTTLS and answers it with 454
+          must-other-text          a must server whose 530 has another text
+          starttls-on-no           a no server that accepts STARTTLS all the same
+          lenient-data-end         strips NULs and ends DATA at any CR or LF, a dot, any CR or LF
+          lenient-lines            executes command lines with a bare LF, a bare CR or a NUL
+          short-lines              refuses command lines over 256 octets
 Prints "ready PORT" once listening on 127.0.0.1 (a free port); stops when stdin closes."""
 
 import os
+import re
 import socket
 import ssl
 import sys
@@ -27,7 +37,8 @@ cert, key, policy = sys.argv[1], sys.argv[2], sys.argv[3]
 bugs = set(sys.argv[4:])
 ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 ctx.load_cert_chain(cert, key)
-MUST_530 = b"530 5.7.0 No STARTTLS command has been given.\r\n"
+MUST_530 = (b"530 5.7.0 Must issue a STARTTLS command first\r\n" if "must-other-text" in bugs
+            else b"530 5.7.0 No STARTTLS command has been given.\r\n")
 
 
 class Session:
@@ -36,6 +47,7 @@ class Session:
         self.buf = b""
         self.tls = False
         self.errors = 0
+        self.messages = 0
         self.reset()
 
     def reset(self):
@@ -74,7 +86,7 @@ class Session:
         self.send(b"220 fake.tlschan.test ESMTP\r\n")
         while True:
             raw = self.line()
-            if len(raw) > 512:
+            if len(raw) > (256 if "short-lines" in bugs else 512):
                 if "drop-long-line" in bugs:
                     return
                 self.error(b"500 5.5.2 Line too long\r\n")
@@ -83,7 +95,9 @@ class Session:
                 os._exit(3)
             bare_lf = not raw.endswith(b"\r\n")
             body = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-            if (bare_lf and "exec-bare-lf" not in bugs) or b"\r" in body or b"\x00" in body:
+            if "lenient-lines" in bugs:
+                body = body.replace(b"\r", b"").replace(b"\x00", b"")
+            if (bare_lf and "exec-bare-lf" not in bugs and "lenient-lines" not in bugs) or b"\r" in body or b"\x00" in body:
                 self.error(b"500 5.5.2 Bad line end or character\r\n")
                 continue
             text = body.decode("latin-1")
@@ -101,7 +115,9 @@ class Session:
 
     def command(self, verb, arg):
         gated = policy == "must" and not self.tls and "no-must-gate" not in bugs
-        if verb in ("EHLO", "HELO"):
+        if verb == "EHLO" and "no-ehlo" in bugs:
+            self.error(b"502 5.5.1 Not implemented\r\n")
+        elif verb in ("EHLO", "HELO"):
             self.reset()
             self.helo = True
             lines = [b"fake.tlschan.test", b"PIPELINING", b"8BITMIME"]
@@ -112,8 +128,14 @@ class Session:
             out = b"".join(b"250-" + l + b"\r\n" for l in lines[:-1]) + b"250 " + lines[-1] + b"\r\n"
             self.send(out)
         elif verb == "STARTTLS":
-            if policy == "no":
+            if policy == "no" and "starttls-on-no" not in bugs:
                 self.error(b"502 5.5.1 Not implemented\r\n")
+            elif "tls-unavailable" in bugs:
+                self.send(b"454 4.7.1 TLS not available\r\n")
+                self.buf = b""
+            elif "broken-tls" in bugs and not arg:
+                self.send(b"220 2.0.0 Ready to start TLS\r\nthis is not TLS\r\n")
+                return False
             elif arg and "starttls-argument" not in bugs:
                 self.error(b"501 5.5.4 Syntax: STARTTLS\r\n")
             elif self.tls:
@@ -154,6 +176,9 @@ class Session:
             self.send(b"250 2.0.0 Ok\r\n")
         elif verb == "QUIT":
             self.send(b"221 2.0.0 Bye\r\n")
+            if self.messages and "exit-after-message" in bugs:
+                self.sock.close()
+                os._exit(3)
             return False
         elif verb in ("MAIL", "RCPT", "DATA", "VRFY") and gated:
             self.send(MUST_530)
@@ -178,12 +203,20 @@ class Session:
                 self.send(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                 self.data()
                 self.mail = self.rcpt = False
+                self.messages += 1
                 self.send(b"250 2.0.0 Accepted\r\n")
         else:
             self.error(b"500 5.5.1 Unknown command\r\n")
         return True
 
     def data(self):
+        if "lenient-data-end" in bugs:
+            while True:
+                m = re.search(rb"[\r\n]\.[\r\n]", self.buf.replace(b"\x00", b""))
+                if m:
+                    self.buf = self.buf.replace(b"\x00", b"")[m.end():]
+                    return
+                self.fill()
         ends = [b"\r\n.\r\n"] + ([b"\n.\n"] if "lf-dot-lf" in bugs else [])
         at = 0
         while True:

@@ -7,11 +7,11 @@ usage: probe_checks.py TLSCHAN GROUP   (GROUP: greeting, injection, state, must,
 
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 import harness  # noqa: E402
+from probe_checks_fake import Fake as FakeServer  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 tlschan, group = sys.argv[1], sys.argv[2]
@@ -19,28 +19,12 @@ checks = harness.Checks(f"probe_checks {group}", deadline=100)
 scratch = harness.Scratch(f"probe-{group}")
 
 
-class Fake:
-    def __init__(self, policy, *bugs):
-        self.proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "fake_smtp_server.py"), scratch.cert,
-                                      scratch.key, policy, *bugs],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        line = self.proc.stdout.readline().decode()
-        if not line.startswith("ready "):
-            raise RuntimeError(f"fake server did not start: {line}")
-        self.port = int(line.split()[1])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def Fake(policy, *bugs):
+    return FakeServer(scratch, policy, *bugs)
 
 
 def probe(port, only, *extra, mailbox=True):
-    args = [tlschan, "probe", f"127.0.0.1:{port}", "--json", "--timeout", "1", "--only", ",".join(only), *extra]
+    args = [tlschan, "probe", f"127.0.0.1:{port}", "--json", "--timeout", "3", "--only", ",".join(only), *extra]
     if mailbox:
         args += ["--from", "probe@client.tlschan.test", "--to", "postmaster@fake.tlschan.test"]
     rc, out, err = harness.run(args, timeout=90)
@@ -77,10 +61,14 @@ try:
         expect("may", [], ["--expect", "may"], {"greeting-ehlo": "PASS", "starttls-advertised": "PASS", "handshake": "INFO"}, 0)
         expect("no", [], ["--expect", "must"], {"starttls-advertised": "FAIL", "handshake": "SKIP"}, 1)
         expect("no", [], [], {"starttls-advertised": "INFO", "starttls-on-no-server": "PASS"}, 0)
+        expect("may", [], ["--expect", "no"], {"starttls-advertised": "WARN"}, 0)
+        expect("may", ["no-ehlo"], [], {"greeting-ehlo": "FAIL", "handshake": "SKIP"}, 1)
+        expect("may", ["broken-tls"], [], {"handshake": "FAIL"}, 1)
+        expect("may", ["tls-unavailable"], [], {"handshake": "WARN", "second-starttls": "SKIP"}, 0)
         expect("implicit", [], ["--implicit-tls"], {"greeting-ehlo": "PASS", "handshake": "INFO", "starttls-advertised": "PASS"}, 0)
         # Nothing listens: 69, unreachable.
         port = harness.free_port()
-        rc, out, err = harness.run([tlschan, "probe", f"127.0.0.1:{port}", "--timeout", "1"], timeout=30)
+        rc, out, err = harness.run([tlschan, "probe", f"127.0.0.1:{port}", "--timeout", "3"], timeout=30)
         checks.equal(rc, 69, "no server: exit 69")
         rc, out, err = harness.run([tlschan, "probe", "127.0.0.1:25", "--only", "nosuch-check"], timeout=30)
         checks.equal(rc, 64, "an unknown check id: exit 64")
@@ -98,17 +86,21 @@ try:
         gated = ["must-530-mail", "must-530-rcpt", "must-530-data", "must-530-vrfy"]
         expect("must", [], ["--expect", "must"], {c: "PASS" for c in gated}, 0)
         expect("must", ["no-must-gate"], ["--expect", "must"], {c: "FAIL" for c in gated}, 1)
+        expect("must", ["must-other-text"], ["--expect", "must"], {c: "WARN" for c in gated}, 0)
         expect("may", [], [], {c: "SKIP" for c in gated}, 0)
     elif group == "replies":
         expect("may", [], [], {"starttls-argument": "PASS", "starttls-on-no-server": "SKIP"}, 0)
         expect("may", ["starttls-argument"], [], {"starttls-argument": "FAIL"}, 1)
         expect("no", [], ["--expect", "no"], {"starttls-argument": "PASS", "starttls-on-no-server": "PASS"}, 0)
+        expect("no", ["starttls-on-no"], ["--expect", "no"], {"starttls-on-no-server": "FAIL"}, 1)
     elif group == "smuggling":
         every = [f"smuggling-{s}" for s in SEQUENCES] + [f"smuggling-{s}-tls" for s in SEQUENCES] + ["smuggling-pipelined"]
         expect("may", [], [], {c: "PASS" for c in every}, 0)
         bad = {c: ("FAIL" if c.replace("-tls", "") in ("smuggling-lf-dot-lf", "smuggling-crlf-dot-lf", "smuggling-pipelined")
                    else "PASS") for c in every}
         expect("may", ["lf-dot-lf"], [], bad, 1)
+        # A parser that ends data at any CR/LF, dot, CR/LF and ignores NULs: every sequence ends it.
+        expect("may", ["lenient-data-end"], [], {c: "FAIL" for c in every}, 1)
         # Without a mailbox, nothing is sent.
         fake = Fake("may", "lf-dot-lf")
         try:
@@ -121,10 +113,15 @@ try:
                  "line-very-long": "INFO", "data-line-over-1000": "INFO", "error-limit": "INFO"}
         expect("may", [], [], lines, 0)
         expect("may", ["exec-bare-lf"], [], {"line-bare-lf": "WARN"}, 0)
+        expect("may", ["lenient-lines"], [], {"line-bare-lf": "WARN", "line-bare-cr": "WARN", "line-nul": "WARN"}, 0)
+        expect("may", ["short-lines"], [], {"line-512-octets": "WARN", "line-very-long": "INFO"}, 0)
         expect("may", ["drop-long-line"], [], {"line-very-long": "FAIL", "line-512-octets": "INFO"}, 1)
     elif group == "stopped":
         # A server that dies on a NUL: the check that sent it fails, the rest are not run.
         expect("may", ["die-on-nul"], [], {"line-nul": "FAIL", "line-512-octets": "SKIP", "error-limit": "SKIP"}, 1)
+        # One that exits after a clean session with a message: the next check cannot connect, and the
+        # check that sent the message is the one that fails.
+        expect("may", ["exit-after-message"], [], {"data-line-over-1000": "FAIL", "error-limit": "SKIP"}, 1)
     else:
         sys.exit(f"unknown group {group}")
 finally:

@@ -20,6 +20,7 @@ import sys
 import time
 
 import harness
+from postfix_instance import MASTER
 
 tlschan = sys.argv[1]
 checks = harness.Checks("postfix_interop", deadline=150)
@@ -35,31 +36,6 @@ os.makedirs(os.path.join(pf, "data"))
 shutil.chown(os.path.join(pf, "data"), "postfix", "postfix")
 LOG = os.path.join(pf, "maillog")
 
-MASTER = """\
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-smtp_none unix  -       -       n       -       -       smtp -o smtp_tls_security_level=none
-smtp_encrypt unix -     -       n       -       -       smtp -o smtp_tls_security_level=encrypt
-"""
 
 
 def postfix(*args, timeout=60):

@@ -76,8 +76,8 @@ class Connection {
   ReadResult read_reply();
   ReadResult read_reply(Duration timeout);
 
-  // Replies until the server closes, a read times out or one is malformed; the last status is in
-  // `end`.
+  // Replies until a 221, the server closes, a read times out or one is malformed; how it ended is
+  // in `end` (closed after a 221).
   std::vector<Reply> read_until_closed(ReadStatus& end);
 
   // TLS: the ClientHello goes out now (after `glued`, in the same write, when given), then the

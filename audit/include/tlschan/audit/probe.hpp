@@ -53,7 +53,6 @@ class CheckContext {
   bool open_data(Connection& c, std::string& why);
   // The header lines every probe message carries, naming the check.
   std::string message_header(const std::string& check_id) const;
-  std::string current_check;
 
  private:
   const ProbeOptions& options_;
