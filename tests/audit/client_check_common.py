@@ -16,10 +16,10 @@ WINDOW = "0.3"  # --fallback-window in the tests: a client's retry comes at once
 
 
 class ClientCheck:
-    def __init__(self, tlschan, expect, *extra, max_seconds="60"):
+    def __init__(self, tlschan, expect, *extra, max_seconds="60", timeout="3"):
         self.err = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
-            [tlschan, "client-check", "--listen", "127.0.0.1:0", "--expect", expect, "--json", "--timeout", "3",
+            [tlschan, "client-check", "--listen", "127.0.0.1:0", "--expect", expect, "--json", "--timeout", timeout,
              "--fallback-window", WINDOW, "--max-seconds", max_seconds, *extra],
             stdout=subprocess.PIPE, stderr=self.err, stdin=subprocess.DEVNULL, text=True)
         self.port = None
