@@ -117,7 +117,7 @@ int run(const ClientCheckArgs& a) {
                   for (const auto& s : c.trail) did += (did.empty() ? "" : ", ") + s;
                   return (did.empty() ? std::string("nothing after the greeting") : did) + "; " + c.end;
                 }())
-             << "\n  " << verdict_text(r.finding.outcome) << std::endl;
+             << "  =>  " << verdict_text(r.finding.outcome) << std::endl;
   };
   const auto report = audit::run_client_check(o, events);
   if (!report.setup_error.empty()) {

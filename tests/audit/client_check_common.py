@@ -16,17 +16,20 @@ WINDOW = "0.3"  # --fallback-window in the tests: a client's retry comes at once
 
 
 class ClientCheck:
-    def __init__(self, tlschan, expect, *extra, max_seconds="60"):
-        self.err = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(
-            [tlschan, "client-check", "--listen", "127.0.0.1:0", "--expect", expect, "--json", "--timeout", "3",
-             "--fallback-window", WINDOW, "--max-seconds", max_seconds, *extra],
-            stdout=subprocess.PIPE, stderr=self.err, stdin=subprocess.DEVNULL, text=True)
+    def __init__(self, tlschan, expect, *extra, max_seconds="60", timeout="3"):
+        # The child writes in append mode to its own descriptor; the test reads the file by name, so
+        # that reading never moves the child's write offset.
+        fd, self.err_path = tempfile.mkstemp(prefix="tlschan-client-check-", suffix=".err")
+        os.close(fd)
+        with open(self.err_path, "a") as child_err:
+            self.proc = subprocess.Popen(
+                [tlschan, "client-check", "--listen", "127.0.0.1:0", "--expect", expect, "--json", "--timeout", timeout,
+                 "--fallback-window", WINDOW, "--max-seconds", max_seconds, *extra],
+                stdout=subprocess.PIPE, stderr=child_err, stdin=subprocess.DEVNULL, text=True)
         self.port = None
         end = time.monotonic() + 20
         while time.monotonic() < end and self.proc.poll() is None:
-            self.err.seek(0)
-            m = re.search(r"^listening 127\.0\.0\.1:(\d+)", self.err.read(), re.M)
+            m = re.search(r"^listening 127\.0\.0\.1:(\d+)", self.errors(), re.M)
             if m:
                 self.port = int(m.group(1))
                 return
@@ -34,8 +37,8 @@ class ClientCheck:
         raise RuntimeError("client-check did not start: " + self.errors())
 
     def errors(self):
-        self.err.seek(0)
-        return self.err.read()
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
 
     def finish(self, timeout=90):
         """(exit status, report or None, stderr)"""
@@ -54,6 +57,10 @@ class ClientCheck:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        try:
+            os.remove(self.err_path)
+        except OSError:
+            pass
 
 
 def by_case(report):

@@ -5,6 +5,7 @@ and the exit statuses (0, 1, 2, 64, 69, a port check ignored).
 
 usage: client_check_scripted.py TLSCHAN GROUP"""
 
+import shutil
 import socket
 import ssl
 import sys
@@ -254,6 +255,17 @@ elif group == "tls":
 elif group == "exits":
     rc, row, err = one("may", "clean", lambda port: None, max_seconds="1")
     checks.equal((rc, row and row["verdict"]), (2, "NOT RUN"), "a case no client reached: NOT RUN, exit 2")
+    import os
+    import tempfile
+    evidence = tempfile.mkdtemp(prefix="tlschan-client-check-evidence-")
+    rc, row, err = one("must", "starttls-454", plaintext_after_refusal, "--evidence", evidence)
+    path = os.path.join(evidence, "starttls-454.txt")
+    text = open(path).read() if os.path.exists(path) else ""
+    checks.check(text.startswith("tlschan client-check evidence v1\n") and "verdict FAIL\n" in text
+                 and "decided-by MAIL FROM:<alice@client.tlschan.test>" in text
+                 and " c1 c>s MAIL FROM:<alice@client.tlschan.test>" in text and text.endswith("end\n"),
+                 "--evidence: the case's transcript, header, verdict and the deciding line", text[:1500])
+    shutil.rmtree(evidence, ignore_errors=True)
     rc, row, err = one("may", "no-starttls", port_check)
     checks.equal((rc, row and row["verdict"]), (0, "PASS"), "a port check is not a case")
     checks.check("1 connection(s) without a byte ignored" in err, "the port check is counted as ignored", err[-500:])
