@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "client_check_server.hpp"
+#include "tlschan/net/throwaway_cert.hpp"
 #include "tlschan/sim/transcript.hpp"
 
 namespace tlschan::audit {
@@ -90,9 +91,11 @@ struct Contexts {
 // The server contexts of every case; the error names the certificate that failed.
 std::optional<std::string> make_contexts(const ClientCheckOptions& o, Contexts& c) {
   auto generated = [&](const std::string& name, bool expired, std::optional<TlsContext>& into) -> std::optional<std::string> {
-    auto pem = throwaway_certificate(name, expired);
-    if (!pem) return pem.error();
-    auto ctx = TlsContext::server_from_pem(pem->cert, pem->key);
+    // The wrong-name certificate must not name the loopback address the client dials either.
+    const bool wrong_name = name != o.hostname;
+    auto pem = net::make_throwaway_certificate(name, {.expired = expired, .loopback_names = !wrong_name});
+    if (!pem) return pem.error().message;
+    auto ctx = TlsContext::server_from_pem(pem->cert_pem, pem->key_pem);
     if (!ctx) return ctx.error().message;
     into.emplace(std::move(*ctx));
     return std::nullopt;

@@ -57,7 +57,7 @@ bool add_extension(X509* cert, int nid, const std::string& value) {
 }  // namespace
 
 Expected<ThrowawayCertificate, TlsError> make_throwaway_certificate(const std::string& common_name,
-                                                                    int valid_days) {
+                                                                    const ThrowawayCertificateOptions& options) {
   PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) return unexpected(failure("make a P-256 key"));
 
@@ -68,16 +68,22 @@ Expected<ThrowawayCertificate, TlsError> make_throwaway_certificate(const std::s
   if (!serial || BN_rand(serial.get(), 128, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
       BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())) == nullptr)
     return unexpected(failure("draw a serial number"));
-  if (X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) == nullptr ||
-      X509_time_adj_ex(X509_getm_notAfter(cert.get()), valid_days, 0, nullptr) == nullptr)
+  constexpr long day = 24L * 3600;
+  const bool validity_set =
+      options.expired ? X509_gmtime_adj(X509_getm_notBefore(cert.get()), -2 * day) != nullptr &&
+                            X509_gmtime_adj(X509_getm_notAfter(cert.get()), -day) != nullptr
+                      : X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) != nullptr &&
+                            X509_time_adj_ex(X509_getm_notAfter(cert.get()), options.valid_days, 0, nullptr) != nullptr;
+  if (!validity_set)
     return unexpected(failure("set the validity"));
   X509_NAME* name = X509_get_subject_name(cert.get());
   if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                  reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) != 1 ||
       X509_set_issuer_name(cert.get(), name) != 1 || X509_set_pubkey(cert.get(), key.get()) != 1)
     return unexpected(failure("name the certificate '" + common_name + "'"));
-  std::string alt_names = "DNS:localhost,IP:127.0.0.1";
-  if (common_name != "localhost") alt_names = "DNS:" + common_name + "," + alt_names;
+  std::string alt_names = "DNS:" + common_name;
+  if (options.loopback_names) alt_names = common_name == "localhost" ? "DNS:localhost,IP:127.0.0.1"
+                                                                      : alt_names + ",DNS:localhost,IP:127.0.0.1";
   if (!add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE") ||
       !add_extension(cert.get(), NID_subject_alt_name, alt_names) ||
       !add_extension(cert.get(), NID_ext_key_usage, "serverAuth"))

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "tlschan/audit/client_check.hpp"
+#include "tlschan/net/throwaway_cert.hpp"
 #include "tlschan/tls.hpp"
 
 using namespace tlschan;
@@ -128,9 +129,9 @@ TEST(ClientCheckGrading, InjectionRelistedCertificatesClean) {
 
 TEST(ClientCheckCertificates, ExpiredOrNotAndNamed) {
   for (const bool expired : {false, true}) {
-    auto pem = throwaway_certificate("name.tlschan.invalid", expired);
-    ASSERT_TRUE(pem) << pem.error();
-    BIO* bio = BIO_new_mem_buf(pem->cert.data(), static_cast<int>(pem->cert.size()));
+    auto pem = net::make_throwaway_certificate("name.tlschan.invalid", {.expired = expired, .loopback_names = false});
+    ASSERT_TRUE(pem) << pem.error().message;
+    BIO* bio = BIO_new_mem_buf(pem->cert_pem.data(), static_cast<int>(pem->cert_pem.size()));
     X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
     ASSERT_NE(cert, nullptr);
@@ -138,6 +139,7 @@ TEST(ClientCheckCertificates, ExpiredOrNotAndNamed) {
     EXPECT_EQ(X509_check_host(cert, "name.tlschan.invalid", 0, 0, nullptr), 1);
     EXPECT_EQ(X509_check_host(cert, "other.tlschan.invalid", 0, 0, nullptr), 0);
     X509_free(cert);
-    EXPECT_TRUE(TlsContext::server_from_pem(pem->cert, pem->key));
+    EXPECT_EQ(X509_check_ip_asc(cert, "127.0.0.1", 0), 0);
+    EXPECT_TRUE(TlsContext::server_from_pem(pem->cert_pem, pem->key_pem));
   }
 }

@@ -136,12 +136,4 @@ ClientCheckReport run_client_check(const ClientCheckOptions& options, const Clie
 // The evidence transcript of one case run, in probe's evidence format.
 std::string client_check_evidence_text(const CaseRun& run, const std::string& listen);
 
-// Generated certificates (one file, throwaway_cert.cpp): a key pair and a certificate for `name`,
-// self-signed, valid from now for a day, or expired, as PEM.
-struct PemPair {
-  std::string cert;
-  std::string key;
-};
-Expected<PemPair, std::string> throwaway_certificate(const std::string& name, bool expired);
-
 }  // namespace tlschan::audit
