@@ -269,7 +269,7 @@ ReadResult Connection::read_reply(Duration timeout) {
       r.error = tls_->error();
       return r;
     }
-    if (peer_closed_ || fd_ < 0) {
+    if (peer_closed_ || fd_ < 0 || (tls_ && tls_->state() == TlsState::closed)) {
       r.status = ReadStatus::closed;
       return r;
     }

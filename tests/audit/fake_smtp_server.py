@@ -175,10 +175,13 @@ class Session:
             self.mail = self.rcpt = False
             self.send(b"250 2.0.0 Ok\r\n")
         elif verb == "QUIT":
-            self.send(b"221 2.0.0 Bye\r\n")
             if self.messages and "exit-after-message" in bugs:
+                # Stop listening before the 221, so that no connection made after it is greeted.
+                listener.shutdown(socket.SHUT_RDWR)
+                self.send(b"221 2.0.0 Bye\r\n")
                 self.sock.close()
                 os._exit(3)
+            self.send(b"221 2.0.0 Bye\r\n")
             return False
         elif verb in ("MAIL", "RCPT", "DATA", "VRFY") and gated:
             self.send(MUST_530)
