@@ -8,7 +8,10 @@
 # /work/shared/tools/fresh-debian.sh; its first run makes the base system with debootstrap and keeps
 # it in $TLSCHAN_DEB_ROOT.base). Needs root, mount, and debootstrap (installed or installable).
 # Exit status: 0 passed, 1 failed, 3 skipped because this machine cannot make the chroot (the
-# reason is printed). ci/test.sh runs it.
+# reason is printed). ci/test.sh runs it, passing its own Release build folder.
+#
+# usage: ci/deb-check.sh [BUILD]   BUILD: a folder already configured and built as below (prefix
+# /usr, the target tlschan built); without it the script makes its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
@@ -27,12 +30,19 @@ umount "$probe"; rmdir "$probe"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "deb-check: building the package"
-cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSCHAN_WERROR=ON \
-  -DCMAKE_INSTALL_PREFIX=/usr -DTLSCHAN_BUILD_TESTS=OFF -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
-cmake --build "$work/build" -j2 --target tlschan tlschan_engine
-(cd "$work/build" && cpack -G DEB >/dev/null)
-deb=$(ls "$work"/build/tlschan_*.deb)
+build=${1:-}
+if [ -z "$build" ]; then
+  echo "deb-check: building the package"
+  build=$work/build
+  cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSCHAN_WERROR=ON \
+    -DCMAKE_INSTALL_PREFIX=/usr -DTLSCHAN_BUILD_TESTS=OFF -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
+  cmake --build "$build" -j2 --target tlschan tlschan_engine
+fi
+grep -q '^CMAKE_INSTALL_PREFIX:PATH=/usr$' "$build/CMakeCache.txt" ||
+  { echo "deb-check: $build is not configured with -DCMAKE_INSTALL_PREFIX=/usr"; exit 1; }
+rm -f "$build"/tlschan_*.deb
+(cd "$build" && cpack -G DEB >/dev/null)
+deb=$(ls "$build"/tlschan_*.deb)
 echo "deb-check: $(basename "$deb"): Depends: $(dpkg-deb -f "$deb" Depends)"
 dpkg-deb -c "$deb" | awk '{print $6}' | grep -E 'bin/tlschan$|libtlschan_engine\.a$|include/tlschan/version\.hpp$|cmake/tlschan/tlschanConfig\.cmake$|pkgconfig/tlschan\.pc$' |
   sort >"$work/contents"
@@ -66,10 +76,11 @@ echo "deb-check: inside the fresh Debian 12: dpkg -i, matrix, find_package and p
 INSIDE
 (cd "$work/repo" && git init -q && git add -A && git -c user.name=deb-check -c user.email=deb-check@localhost commit -qm package)
 echo "deb-check: installing it in a fresh Debian 12 ($root)"
+chroot_start=$(date +%s)
 if (cd "$work/repo" && bash "$fresh" "$root" "bash /src/inside.sh") >"$work/chroot.log" 2>&1 &&
    grep -q "all passed" "$work/chroot.log"; then
   grep -E "^deb-check|agree" "$work/chroot.log"
-  echo "deb-check: passed"
+  echo "deb-check: passed (the chroot part took $(( $(date +%s) - chroot_start )) s)"
 else
   tail -n 40 "$work/chroot.log"
   echo "deb-check: FAILED"

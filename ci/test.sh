@@ -48,13 +48,14 @@ if missing:
 print("bench report: all %d keys present" % len(keys))
 PY
 
-step "the installable library as users build it: Release, static and shared, warnings as errors; installed; the example against it by find_package and by pkg-config"
+step "as users build it: Release, warnings as errors (static: the library and the program; shared: the library); installed; the example against it by find_package and by pkg-config"
 for kind in static shared; do
   prefix="$scratch/release-$kind"
-  shared=OFF; if [ "$kind" = shared ]; then shared=ON; fi
+  shared=OFF; cli=ON; if [ "$kind" = shared ]; then shared=ON; cli=OFF; fi
+  # Prefix /usr: the static build is also the one ci/deb-check.sh packages.
   cmake -S . -B "$prefix/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTLSCHAN_WERROR=ON -DBUILD_SHARED_LIBS=$shared \
-    -DTLSCHAN_BUILD_TESTS=OFF -DTLSCHAN_BUILD_CLI=OFF >/dev/null
-  cmake --build "$prefix/build" -j2 --target tlschan_engine
+    -DTLSCHAN_BUILD_TESTS=OFF -DTLSCHAN_BUILD_CLI=$cli -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
+  cmake --build "$prefix/build" -j2 --target tlschan_engine $([ "$cli" = ON ] && echo tlschan)
   cmake --install "$prefix/build" --prefix "$prefix/usr" >/dev/null
   cmake -S examples -B "$prefix/example-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
   cmake --build "$prefix/example-build" -j2 >/dev/null
@@ -62,17 +63,21 @@ for kind in static shared; do
   libdir=$(cd "$(dirname "$(find "$prefix/usr" -name tlschan.pc)")/.." && pwd)
   g++ -std=c++20 -o "$prefix/session_pair_pc" examples/session_pair.cpp $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs tlschan)
   LD_LIBRARY_PATH="$libdir" "$prefix/session_pair_pc"
-  if [ "$kind" = shared ]; then
+  if [ "$kind" = static ]; then
+    version=$(sed -n 's/^project(tlschan VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+    [ "$("$prefix/usr/bin/tlschan" --version)" = "tlschan $version" ] || { echo "tlschan --version is not $version"; exit 1; }
+  else
     soname=$(readelf -d "$libdir"/libtlschan_engine.so | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
     echo "shared engine: SONAME $soname"
-    if [ -z "$soname" ] || [ ! -e "$libdir/$soname" ] || ! ldd "$prefix/example-build/session_pair" | grep -q "$soname => $libdir"; then
+    loaded=$(ldd "$prefix/example-build/session_pair")
+    if [ -z "$soname" ] || [ ! -e "$libdir/$soname" ] || [[ "$loaded" != *"$soname => $libdir/$soname"* ]]; then
       echo "the shared engine's SONAME '$soname' is not installed or not what the example loads"; exit 1
     fi
   fi
 done
 
 step "the Debian package in a fresh Debian 12 chroot (ci/deb-check.sh; skipped where no chroot can be made)"
-deb_rc=0; ci/deb-check.sh || deb_rc=$?
+deb_rc=0; ci/deb-check.sh "$scratch/release-static/build" || deb_rc=$?
 if [ "$deb_rc" -ne 0 ] && [ "$deb_rc" -ne 3 ]; then exit "$deb_rc"; fi
 
 step "fuzz: every fuzz target for 5 seconds (the fuzz preset: clang 16, libFuzzer, ASan+UBSan)"
