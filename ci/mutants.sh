@@ -5,10 +5,13 @@
 # one fresh rapidcheck seed and reports which property caught it.
 # Exits 1 if any patch does not apply, any mutant does not build, or any mutant survives.
 #
-# Usage: ci/mutants.sh [--cases N] [--seed S] [--all] [--worktree] [--dir DIR] [PATCH...]
+# Usage: ci/mutants.sh [--cases N] [--seed S] [--repeat R] [--all] [--worktree] [--dir DIR] [PATCH...]
 #   --cases N   rapidcheck cases per property (default 200)
 #   --seed S    rapidcheck seed (default: a fresh one from /dev/urandom, printed)
-#   --all       run every property on each mutant (default: stop at the first failing one)
+#   --repeat R  run the suite R times on each mutant, each time with another fresh seed; a mutant
+#               counts as caught only if all R runs catch it (default 1)
+#   --all       run every property on each mutant, and shrink (default: stop at the first failing
+#               property, without shrinking its case)
 #   --worktree  copy the working tree's files (tracked and untracked, not ignored) instead of HEAD
 #   --dir DIR   scratch folder, kept and reused for an incremental build (default: a temporary one)
 #   PATCH...    only these patches (default: ci/mutants/*.patch)
@@ -18,6 +21,7 @@ root=$PWD
 cases=200
 seed=""
 all=0
+repeat=1
 worktree=0
 dir=""
 patches=()
@@ -26,15 +30,17 @@ while [ $# -gt 0 ]; do
     --cases) cases=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --all) all=1; shift ;;
+    --repeat) repeat=$2; shift 2 ;;
     --worktree) worktree=1; shift ;;
     --dir) dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "mutants: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) patches+=("$(realpath "$1")"); shift ;;
   esac
 done
 [ ${#patches[@]} -gt 0 ] || patches=("$root"/ci/mutants/*.patch)
-[ -n "$seed" ] || seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')
+fresh_seed() { od -An -N8 -tu8 /dev/urandom | tr -d ' '; }
+[ -n "$seed" ] || seed=$(fresh_seed)
 start=$(date +%s)
 
 if [ -z "$dir" ]; then
@@ -43,7 +49,7 @@ if [ -z "$dir" ]; then
 fi
 mkdir -p "$dir/logs"
 dir=$(realpath "$dir")
-echo "mutants: ${#patches[@]} patches, RC_PARAMS=\"seed=$seed max_success=$cases\", scratch $dir"
+echo "mutants: ${#patches[@]} patches, RC_PARAMS=\"seed=$seed max_success=$cases\"$([ "$repeat" -gt 1 ] && echo " then $((repeat - 1)) more fresh seeds each"), scratch $dir"
 
 # The tree to mutate: a fresh export, copied over the kept one only where a file changed, so that
 # the kept build stays incremental and never mistakes an old object for a new source.
@@ -79,7 +85,8 @@ cmake --build "$dir/build" -j2 --target props_tests >"$dir/logs/build.log" 2>&1 
 echo "mutants: unmutated props_tests built ($(( $(date +%s) - start ))s)"
 
 fast=--gtest_fail_fast
-[ $all = 1 ] && fast=""
+shrink=" noshrink=1"
+[ $all = 1 ] && fast="" && shrink=""
 caught_n=0
 for p in "${patches[@]}"; do
   name=$(basename "$p" .patch)
@@ -89,21 +96,33 @@ for p in "${patches[@]}"; do
     echo "$name: does not build (see $dir/logs/$name.build.log)"
     failed=1
   else
-    RC_PARAMS="seed=$seed max_success=$cases" TLSCHAN_FAILURES="$dir/failures/$name" \
-      timeout 600 "$dir/build/bin/props_tests" --gtest_brief=1 $fast >"$dir/logs/$name.log" 2>&1
-    rc=$?
-    caught=$(grep -E '^\[  FAILED  \] [A-Za-z0-9_]+\.[A-Za-z0-9_]+ \(' "$dir/logs/$name.log" |
-             sed -E 's/^\[  FAILED  \] ([^ ]+) .*/\1/' | sort -u | paste -sd, -)
-    if [ -z "$caught" ] && [ $rc -ne 0 ]; then
-      # A crash (an assertion, a signal) or a hang inside a property: caught by the property it was in.
-      running=$(grep -E '^\[ RUN      \]' "$dir/logs/$name.log" | tail -1 | sed -E 's/^\[ RUN      \] //')
-      [ -n "$running" ] && caught="$running (exit status $rc)"
-    fi
-    if [ -n "$caught" ]; then
-      echo "$name: caught by $caught ($(( $(date +%s) - t0 ))s)"
+    by=()
+    survived_seed=""
+    for ((k = 1; k <= repeat; k++)); do
+      s=$seed
+      [ $k -gt 1 ] && s=$(fresh_seed)
+      RC_PARAMS="seed=$s max_success=$cases$shrink" TLSCHAN_FAILURES="$dir/failures/$name" \
+        timeout 600 "$dir/build/bin/props_tests" --gtest_brief=1 $fast >"$dir/logs/$name.log" 2>&1
+      rc=$?
+      caught=$(grep -E '^\[  FAILED  \] [A-Za-z0-9_]+\.[A-Za-z0-9_]+ \(' "$dir/logs/$name.log" |
+               sed -E 's/^\[  FAILED  \] ([^ ]+) .*/\1/' | sort -u | paste -sd, -)
+      if [ -z "$caught" ] && [ $rc -ne 0 ]; then
+        # A crash (an assertion, a signal) or a hang inside a property: caught by the property it was in.
+        running=$(grep -E '^\[ RUN      \]' "$dir/logs/$name.log" | tail -1 | sed -E 's/^\[ RUN      \] //')
+        [ -n "$running" ] && caught="$running (exit status $rc)"
+      fi
+      if [ -z "$caught" ]; then
+        survived_seed=$s
+        break
+      fi
+      by+=("$caught")
+    done
+    if [ -z "$survived_seed" ]; then
+      summary=$(printf '%s\n' "${by[@]}" | tr ',' '\n' | sort | uniq -c | sed -E 's/^ *([0-9]+) (.*)/\2/' | paste -sd, -)
+      echo "$name: caught by $summary$([ "$repeat" -gt 1 ] && echo " ($repeat of $repeat seeds)") ($(( $(date +%s) - t0 ))s)"
       caught_n=$((caught_n + 1))
     else
-      echo "$name: SURVIVED (log: $dir/logs/$name.log; reproduce: ci/mutants.sh --seed $seed --cases $cases ci/mutants/$name.patch)"
+      echo "$name: SURVIVED seed $survived_seed after $((k - 1)) catches (log: $dir/logs/$name.log; reproduce: ci/mutants.sh --all --seed $survived_seed --cases $cases ci/mutants/$name.patch)"
       failed=1
     fi
   fi
