@@ -83,6 +83,13 @@ cmake -S . -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS
   -DTLSCHAN_BUILD_CLI=OFF >"$dir/logs/configure.log" 2>&1 || { echo "mutants: configure failed (see $dir/logs/configure.log)"; exit 2; }
 cmake --build "$dir/build" -j2 --target props_tests >"$dir/logs/build.log" 2>&1 || { echo "mutants: the unmutated tree does not build (see $dir/logs/build.log)"; exit 2; }
 echo "mutants: unmutated props_tests built ($(( $(date +%s) - start ))s)"
+# A mutant is caught only where the unmutated tree passes: the suite runs on it first, same seed.
+if ! RC_PARAMS="seed=$seed max_success=$cases" TLSCHAN_FAILURES="$dir/failures/unmutated" \
+    "$dir/build/bin/props_tests" --gtest_brief=1 >"$dir/logs/unmutated.log" 2>&1; then
+  echo "mutants: the unmutated tree fails a property (see $dir/logs/unmutated.log)"
+  exit 1
+fi
+echo "mutants: the unmutated tree passes every property ($(( $(date +%s) - start ))s)"
 
 fast=--gtest_fail_fast
 shrink=" noshrink=1"
