@@ -129,7 +129,7 @@ for p in "${patches[@]}"; do
       echo "$name: caught by $summary$([ "$repeat" -gt 1 ] && echo " ($repeat of $repeat seeds)") ($(( $(date +%s) - t0 ))s)"
       caught_n=$((caught_n + 1))
     else
-      echo "$name: SURVIVED seed $survived_seed after $((k - 1)) catches (log: $dir/logs/$name.log; reproduce: ci/mutants.sh --all --seed $survived_seed --cases $cases ci/mutants/$name.patch)"
+      echo "$name: SURVIVED seed $survived_seed after $((k - 1)) catches (log: $dir/logs/$name.log; reproduce: ci/mutants.sh --all --seed $survived_seed --cases $cases ${p#"$root"/})"
       failed=1
     fi
   fi
