@@ -58,7 +58,7 @@ if [ $worktree = 1 ]; then
   git ls-files -z -co --exclude-standard | tar --null -T - -c | tar -x -C "$dir/export"
 else
   git archive HEAD | tar -x -C "$dir/export"
-fi
+fi || { echo "mutants: cannot export the tree (is $root a git checkout?)"; exit 2; }
 (cd "$dir/export" && find . -type f -print0) | while IFS= read -r -d '' f; do
   cmp -s "$dir/export/$f" "$dir/tree/$f" || { mkdir -p "$(dirname "$dir/tree/$f")"; cp "$dir/export/$f" "$dir/tree/$f"; }
 done
