@@ -34,6 +34,9 @@ echo "transcripts identical across compilers for $(ls corpus/scenarios/*.toml | 
 step "explore: random scenarios, faults and meddlers against the oracle (bounded)"
 ./build/bin/tlschan explore --seeds 5000 --jobs 2 --out build/explore-failures
 
+step "mutants: every patch of ci/mutants/ applies and every mutant is caught by a property (docs/mutants.md)"
+ci/mutants.sh
+
 step "bench/report.sh --json --quick prints every key (figures are for bench/report.sh, not for tests)"
 bench/report.sh --json --quick >"$scratch/bench.json"
 /usr/bin/python3 - "$scratch/bench.json" <<'PY'

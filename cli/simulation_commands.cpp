@@ -90,17 +90,34 @@ struct ExploreCliOptions {
   std::uint64_t first_seed = 1;
   unsigned jobs = 1;
   std::string out = "explore-failures";
+  std::string shard;  // "I/N"
+  std::string list;   // file for every run's seed and outcomes
 };
 
 int explore_command(const ExploreCliOptions& o) {
   matrix::ExploreOptions e;
   e.seeds = o.seeds;
   e.first_seed = o.first_seed;
+  if (!o.shard.empty()) {
+    std::uint64_t index = 0, count = 0;
+    char slash = 0, extra = 0;
+    std::istringstream in(o.shard);
+    if (!(in >> index >> slash >> count) || slash != '/' || in >> extra || count == 0 || index >= count ||
+        o.shard.find('-') != std::string::npos) {
+      std::cerr << "tlschan explore: --shard " << o.shard << ": expected I/N with 0 <= I < N, e.g. 3/8\n";
+      return 64;
+    }
+    const matrix::SeedRange range = matrix::shard_range(o.first_seed, o.seeds, index, count);
+    e.first_seed = range.first_seed;
+    e.seeds = range.seeds;
+  }
   e.jobs = o.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.jobs;
   e.out_dir = o.out;
-  std::cout << "tlschan explore: seeds " << o.first_seed << ".." << o.first_seed + o.seeds - 1 << ", " << e.jobs
-            << " jobs, failures to " << o.out << "/\n";
-  const std::uint64_t step = std::max<std::uint64_t>(1, o.seeds / 20);
+  e.list_runs = !o.list.empty();
+  std::cout << "tlschan explore: seeds " << e.first_seed << ".." << e.first_seed + e.seeds - 1
+            << (o.shard.empty() ? "" : " (shard " + o.shard + ")") << ", " << e.jobs << " jobs, failures to " << o.out
+            << "/\n";
+  const std::uint64_t step = std::max<std::uint64_t>(1, e.seeds / 20);
   const matrix::ExploreResult r = matrix::explore(e, [&](std::uint64_t done, std::uint64_t total, std::size_t failed) {
     if (done % step == 0 || done == total) {
       std::cerr << "  " << done << "/" << total << " runs, " << failed << " failed\n";
@@ -110,6 +127,14 @@ int explore_command(const ExploreCliOptions& o) {
     std::cout << "FAIL seed " << f.seed << ":\n";
     for (const auto& why : f.reasons) std::cout << "  " << why << "\n";
     if (!f.transcript_path.empty()) std::cout << "  reproduce: tlschan replay " << f.transcript_path << "\n";
+  }
+  if (!o.list.empty()) {
+    std::ofstream list(o.list, std::ios::trunc);
+    for (const auto& run : r.listed) list << run.seed << " " << run.outcomes << "\n";
+    if (!list.flush()) {
+      std::cerr << "tlschan explore: cannot write " << o.list << "\n";
+      return 1;
+    }
   }
   std::cout << r.runs - r.failures.size() << " passed, " << r.failures.size() << " failed\n";
   return r.failures.empty() ? 0 : 1;
@@ -170,6 +195,10 @@ void add_simulation_commands(CLI::App& app, int& exit_code) {
   e->add_option("--first-seed", ex->first_seed, "The first seed")->capture_default_str();
   e->add_option("--jobs", ex->jobs, "Worker threads (0: one per core)")->capture_default_str();
   e->add_option("--out", ex->out, "Folder for the transcripts of failing runs")->capture_default_str();
+  e->add_option("--shard", ex->shard,
+                "I/N: run only shard I (0 to N-1) of the seeds, one of N contiguous ranges that together hold "
+                "every seed of --first-seed/--seeds once");
+  e->add_option("--list", ex->list, "Write every run's seed and message outcomes to this file, one line a run, in seed order");
   e->callback([ex, &exit_code] { exit_code = explore_command(*ex); });
 
   auto file = std::make_shared<std::string>();

@@ -29,6 +29,19 @@ RC_GTEST_PROP(Outcome, MatchesTheOracleAndKeepsTheInvariants, ()) {
   RC_ASSERT(problems.empty());
 }
 
+// 1b. A reset, a clean close or a stall inside the TLS handshake: the cell's outcome or deferred,
+// never a plaintext delivery the cell does not allow (a reset is a lost connection, not a TLS
+// failure to fall back from), and the invariants hold.
+RC_GTEST_PROP(Faults, InsideTheHandshakeGiveTheCellOrDeferred, ()) {
+  const sim::Scenario s = *gen_handshake_fault_scenario();
+  const auto seed = *rc::gen::arbitrary<std::uint64_t>();
+  RecordOnFailure record("Faults.InsideTheHandshakeGiveTheCellOrDeferred", s, seed);
+  const sim::RunResult r = simulator().run(s, seed);
+  RC_ASSERT(r.completed);
+  const auto problems = matrix::check_run(s, r);
+  RC_ASSERT(problems.empty());
+}
+
 // 6. A message received after TLS records the switch target as its source channel, one received
 // without TLS the incoming channel; on the regular port and on the TLS port.
 RC_GTEST_PROP(SwitchChannel, SourceChannelIsTheTargetIffTls, ()) {

@@ -5,6 +5,7 @@
 #include <rapidcheck/gtest.h>
 #include <rapidcheck/state.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "engine/server_harness.hpp"
@@ -44,6 +45,8 @@ std::string bytes_of(Cmd c) {
     case Cmd::bare_lf: return "NOOP\n";
     case Cmd::nul: return std::string("NO\0OP\r\n", 7);
     case Cmd::bare_cr: return "NO\rOP\r\n";
+    case Cmd::noop_at_line_limit: return "NOOP " + std::string(512 - 7, 'x') + "\r\n";
+    case Cmd::noop_one_past_line_limit: return "NOOP " + std::string(513 - 7, 'x') + "\r\n";
   }
   return "";
 }
@@ -53,13 +56,15 @@ const char* name_of(Cmd c) {
                                 "mail_unknown_parameter", "mail_size_over_limit", "rcpt", "rcpt_without_path",
                                 "data", "data_with_argument", "rset", "noop", "quit", "vrfy",
                                 "vrfy_without_argument", "expn", "help", "starttls", "starttls_with_argument",
-                                "unknown_verb", "line_too_long", "bare_lf", "nul", "bare_cr"};
+                                "unknown_verb", "line_too_long", "bare_lf", "nul", "bare_cr",
+                                "noop_at_line_limit", "noop_one_past_line_limit"};
   return names[static_cast<int>(c)];
 }
 
 // The smuggling sequences of prior-art.md: none of them ends the data.
-const std::string smuggling[] = {"\n.\n", "\r.\r", "\r.\n", "\n.\r", "\n.\r\n", "\r\n.\n",
-                                 "\r.\r\n", "\r\n.\r", std::string("\r\n\0.\r\n", 6), std::string("\r\n.\0\r\n", 6)};
+const std::vector<std::string> smuggling = {
+    "\n.\n", "\r.\r", "\r.\n", "\n.\r", "\n.\r\n", "\r\n.\n", "\r.\r\n", "\r\n.\r",
+    std::string("\r\n\0.\r\n", 6), std::string("\r\n.\0\r\n", 6), "\r\n.\r\r\n", "\r\r\n.\r\r\n"};
 
 struct Body {
   std::string wire;  // as sent, dot-stuffed, without the final ".\r\n"
@@ -71,33 +76,61 @@ struct Body {
 // stuffing dot, is not counted (RFC 5321 4.5.3.1.6).
 bool malformed(const std::string& wire) {
   std::size_t line = 0;
+  bool line_start = true;
   for (std::size_t i = 0; i < wire.size(); ++i) {
     const char c = wire[i];
     if (c == '\0') return true;
     if (c == '\r' && (i + 1 >= wire.size() || wire[i + 1] != '\n')) return true;
     if (c == '\n' && (i == 0 || wire[i - 1] != '\r')) return true;
-    const bool stuffing_dot = line == 0 && c == '.';
+    const bool stuffing_dot = line_start && c == '.';  // only the first octet of a line
+    line_start = false;
     if (!stuffing_dot) ++line;
     if (c == '\n') {
       if (line > 1000) return true;
       line = 0;
+      line_start = true;
     }
   }
   return false;
 }
 
+// A body line's text (before dot-stuffing and CRLF). The lengths that matter have real weight: a
+// line of exactly 1000 octets with its CRLF, one of 1001, the same with a leading dot (whose
+// stuffing dot is not counted), and far longer ones.
+rc::Gen<std::string> gen_body_line() {
+  return rc::gen::exec([] {
+    std::string line = *rc::gen::container<std::string>(rc::gen::element('a', 'b', '.', ' ', ':'));
+    const int kind = *rc::gen::weightedElement<int>({{6, 0}, {2, 1}, {2, 2}, {1, 3}});
+    if (kind == 1 || kind == 2) {
+      const std::size_t text = kind == 1 ? 998 : 999;  // 1000 or 1001 octets with the CRLF
+      if (*rc::gen::weightedElement<bool>({{2, false}, {1, true}})) line.insert(0, ".");
+      line.resize(text, 'l');
+    } else if (kind == 3) {
+      line += std::string(1000, 'l');
+    }
+    return line;
+  });
+}
+
+// A body: lines, dot-stuffed, and in half of the bodies a smuggling sequence inside a line, at its
+// start or its end, or alone on it. None of them ends the data.
 rc::Gen<Body> gen_body() {
   return rc::gen::exec([] {
     Body b;
     const auto lines = *rc::gen::inRange(0, 6);
-    for (int i = 0; i < lines; ++i) {
-      std::string line = *rc::gen::container<std::string>(rc::gen::element('a', 'b', '.', ' ', ':'));
-      if (*rc::gen::weightedElement<bool>({{6, false}, {1, true}})) line += std::string(1000, 'l');
-      if (!line.empty() && line.front() == '.') line.insert(0, ".");  // dot-stuffing
-      if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}})) {
-        line += "x" + *rc::gen::elementOf(std::vector<std::string>(std::begin(smuggling), std::end(smuggling))) + "x";
+    const int smuggle_at = *rc::gen::weightedElement<bool>({{1, false}, {1, true}}) ? *rc::gen::inRange(0, lines + 1) : -1;
+    for (int i = 0; i <= lines; ++i) {
+      std::string line;
+      if (i < lines) {
+        line = *gen_body_line();
+        if (!line.empty() && line.front() == '.') line.insert(0, ".");  // dot-stuffing
       }
-      b.wire += line + "\r\n";
+      if (i == smuggle_at) {
+        const std::string before = *rc::gen::element<std::string>("", "x");
+        const std::string after = *rc::gen::element<std::string>("", "x");
+        line += before + *rc::gen::elementOf(smuggling) + after;
+      }
+      if (i < lines || i == smuggle_at) b.wire += line + "\r\n";
     }
     b.malformed = malformed(b.wire);
     return b;
@@ -114,6 +147,30 @@ struct Sut {
   Policy policy;
   sim::Health health;
 };
+
+// The replies to a DATA command and, after a 354, to the body that follows it.
+void apply_data(Model& m, const Body& body) {
+  m.sent.push_back("DATA\r\n");
+  const auto r = m.server.apply(Cmd::data);
+  if (r.code == 354) {
+    m.sent.push_back(body.wire + ".\r\n");
+    m.server.data_reply(body.malformed, false);
+  }
+}
+
+void expect_reply(const std::string& got, const oracle::ModelReply& want, bool then_421);
+
+void run_data(Model& next, Sut& sut, const Body& body) {
+  const auto want = next.server.apply(Cmd::data);
+  const std::string got = sut.harness.send("DATA\r\n");
+  expect_reply(got, want, next.server.error_limit_reached());
+  if (want.code != 354) return;
+  RC_ASSERT(sut.harness.events_of<MessageAccepted>().empty());
+  const std::string end = sut.harness.send(body.wire + ".\r\n");
+  const auto want_end = next.server.data_reply(body.malformed, false);
+  expect_reply(end, want_end, false);
+  RC_ASSERT(sut.harness.events_of<MessageAccepted>().size() == (want_end.code == 250 ? 1u : 0u));
+}
 
 // The final reply code of each reply in `text`, and the lines of the last reply.
 std::vector<std::string> final_lines(const std::string& text) {
@@ -146,7 +203,8 @@ struct Send : rc::state::Command<Model, Sut> {
       {1, Cmd::mail_unknown_parameter}, {1, Cmd::mail_size_over_limit}, {6, Cmd::rcpt}, {1, Cmd::rcpt_without_path},
       {1, Cmd::data_with_argument}, {2, Cmd::rset}, {2, Cmd::noop}, {1, Cmd::quit}, {2, Cmd::vrfy},
       {1, Cmd::vrfy_without_argument}, {1, Cmd::expn}, {1, Cmd::help}, {5, Cmd::starttls}, {1, Cmd::starttls_with_argument},
-      {1, Cmd::unknown_verb}, {1, Cmd::line_too_long}, {1, Cmd::bare_lf}, {1, Cmd::nul}, {1, Cmd::bare_cr}});
+      {1, Cmd::unknown_verb}, {1, Cmd::line_too_long}, {1, Cmd::bare_lf}, {1, Cmd::nul}, {1, Cmd::bare_cr},
+      {1, Cmd::noop_at_line_limit}, {1, Cmd::noop_one_past_line_limit}});
 
   void checkPreconditions(const Model& m) const override { RC_PRE(!m.server.closed()); }
 
@@ -181,31 +239,93 @@ struct SendData : rc::state::Command<Model, Sut> {
 
   void checkPreconditions(const Model& m) const override { RC_PRE(!m.server.closed()); }
 
-  void apply(Model& m) const override {
-    m.sent.push_back("DATA\r\n");
-    const auto r = m.server.apply(Cmd::data);
-    if (r.code == 354) {
-      m.sent.push_back(body.wire + ".\r\n");
-      m.server.data_reply(body.malformed, false);
-    }
-  }
+  void apply(Model& m) const override { apply_data(m, body); }
 
   void run(const Model& m, Sut& sut) const override {
     Model next = m;
-    const auto want = next.server.apply(Cmd::data);
-    const std::string got = sut.harness.send("DATA\r\n");
-    expect_reply(got, want, next.server.error_limit_reached());
-    if (want.code != 354) return;
-    const int before = static_cast<int>(sut.harness.events_of<MessageAccepted>().size());
-    RC_ASSERT(before == 0);
-    const std::string end = sut.harness.send(body.wire + ".\r\n");
-    const auto want_end = next.server.data_reply(body.malformed, false);
-    expect_reply(end, want_end, false);
-    RC_ASSERT(sut.harness.events_of<MessageAccepted>().size() == (want_end.code == 250 ? 1u : 0u));
+    run_data(next, sut, body);
   }
 
   void show(std::ostream& os) const override {
     os << "SendData(" << body.wire.size() << " octets" << (body.malformed ? ", malformed" : "") << ")";
+  }
+};
+
+// MAIL, RCPT, then DATA with a body, each waiting for its reply: most sequences reach the body.
+struct SendTransaction : rc::state::Command<Model, Sut> {
+  Body body = *gen_body();
+
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.server.closed()); }
+
+  void apply(Model& m) const override {
+    for (const Cmd c : {Cmd::mail, Cmd::rcpt}) {
+      if (m.server.closed()) return;
+      m.sent.push_back(bytes_of(c));
+      m.server.apply(c);
+    }
+    if (!m.server.closed()) apply_data(m, body);
+  }
+
+  void run(const Model& m, Sut& sut) const override {
+    Model next = m;
+    for (const Cmd c : {Cmd::mail, Cmd::rcpt}) {
+      if (next.server.closed()) return;
+      const auto want = next.server.apply(c);
+      expect_reply(sut.harness.send(bytes_of(c)), want, next.server.error_limit_reached());
+    }
+    if (!next.server.closed()) run_data(next, sut, body);
+  }
+
+  void show(std::ostream& os) const override {
+    os << "SendTransaction(" << body.wire.size() << " octets" << (body.malformed ? ", malformed" : "") << ")";
+  }
+};
+
+// STARTTLS (with or without an argument) with more bytes in the same segment: whole commands, then
+// maybe a partial line. Whatever the reply, exactly those bytes are discarded, never answered, and
+// the next command is read as if they had never come (3.2.1).
+struct SendStarttlsPipelined : rc::state::Command<Model, Sut> {
+  bool with_argument = *rc::gen::weightedElement<bool>({{3, false}, {1, true}});
+  std::vector<Cmd> after = *rc::gen::container<std::vector<Cmd>>(
+      *rc::gen::inRange<std::size_t>(0, 3), rc::gen::element(Cmd::ehlo, Cmd::mail, Cmd::rcpt, Cmd::noop, Cmd::quit,
+                                                             Cmd::unknown_verb, Cmd::starttls, Cmd::data));
+  std::string partial = *rc::gen::element<std::string>("", "", "NOOP", "MAIL FROM:<a@example.org>", "QUIT\r", "RSET\r");
+
+  Cmd command() const { return with_argument ? Cmd::starttls_with_argument : Cmd::starttls; }
+
+  std::string tail() const {
+    std::string t;
+    for (const Cmd c : after) t += bytes_of(c);
+    return t + partial;
+  }
+
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.server.closed()); }
+
+  void apply(Model& m) const override {
+    m.sent.push_back(bytes_of(command()) + tail());
+    const auto r = m.server.apply(command());
+    if (r.code == 220) m.server.after_starttls_220();
+  }
+
+  void run(const Model& m, Sut& sut) const override {
+    Model next = m;
+    const auto want = next.server.apply(command());
+    sut.harness.events();  // what earlier commands caused
+    const std::string got = sut.harness.send(bytes_of(command()) + tail());
+    expect_reply(got, want, next.server.error_limit_reached());
+    const auto discarded = sut.harness.events_of<PlaintextDiscarded>();
+    RC_ASSERT(discarded.size() == 1u);
+    RC_ASSERT(discarded[0].bytes == tail().size());
+    if (want.code == 220) {
+      const bool up = sut.harness.start_tls();
+      RC_ASSERT(up == (sut.health == sim::Health::ok));
+      RC_ASSERT(sut.harness.take_greeting().empty());
+    }
+    if (next.server.closed()) RC_ASSERT(sut.harness.server().finished());
+  }
+
+  void show(std::ostream& os) const override {
+    os << "SendStarttlsPipelined(" << name_of(command()) << " + " << tail().size() << " octets)";
   }
 };
 
@@ -249,6 +369,49 @@ struct SendPipelined : rc::state::Command<Model, Sut> {
   }
 };
 
+// Error replies up to the limit of 20 and around it: one short, exactly, one past (section 7).
+struct SendErrors : rc::state::Command<Model, Sut> {
+  std::vector<Cmd> group;
+
+  SendErrors() = default;
+  explicit SendErrors(const Model& m) {
+    const int n = std::max(1, 20 - m.server.errors() + *rc::gen::inRange(-1, 2));
+    group = *rc::gen::container<std::vector<Cmd>>(
+        static_cast<std::size_t>(n), rc::gen::element(Cmd::unknown_verb, Cmd::bare_lf, Cmd::nul, Cmd::bare_cr,
+                                                      Cmd::noop_one_past_line_limit, Cmd::hello_without_domain,
+                                                      Cmd::mail_unknown_parameter, Cmd::rcpt_without_path));
+  }
+
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.server.closed() && !group.empty()); }
+
+  std::string bytes() const {
+    std::string all;
+    for (const Cmd c : group) all += bytes_of(c);
+    return all;
+  }
+
+  void apply(Model& m) const override {
+    m.sent.push_back(bytes());
+    for (const Cmd c : group) m.server.apply(c);
+  }
+
+  void run(const Model& m, Sut& sut) const override {
+    Model next = m;
+    std::vector<int> want;
+    for (const Cmd c : group) {
+      if (next.server.closed()) break;
+      want.push_back(next.server.apply(c).code);
+      if (next.server.error_limit_reached()) want.push_back(421);
+    }
+    const auto finals = final_lines(sut.harness.send(bytes()));
+    RC_ASSERT(finals.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) RC_ASSERT(finals[i].substr(0, 3) == std::to_string(want[i]));
+    RC_ASSERT(sut.harness.server().finished() == next.server.closed());
+  }
+
+  void show(std::ostream& os) const override { os << "SendErrors(" << group.size() << ")"; }
+};
+
 oracle::Pol pol(Policy p) {
   return p == Policy::no ? oracle::Pol::no : p == Policy::may ? oracle::Pol::may : oracle::Pol::must;
 }
@@ -265,9 +428,11 @@ ServerConfig config_for(Policy policy, sim::Health health) {
 }
 
 // The command sequence as a scripted client of the simulator, for the failure transcript.
-sim::Scenario script_scenario(Policy policy, sim::Health health, const std::vector<std::string>& sent) {
+sim::Scenario script_scenario(Policy policy, sim::Health health, bool tls_port, const std::vector<std::string>& sent) {
   sim::Scenario s;
-  s.name = "server state machine (minimal failing case)";
+  // A scripted client speaks no implicit TLS: a TLS-port case is replayed on the regular port.
+  s.name = tls_port ? "server state machine (minimal failing case, found on the TLS port)"
+                    : "server state machine (minimal failing case)";
   s.server.policy = policy;
   s.server.health = health;
   s.messages.clear();
@@ -278,14 +443,27 @@ sim::Scenario script_scenario(Policy policy, sim::Health health, const std::vect
 RC_GTEST_PROP(ServerStateMachine, EveryReplyAsTheSpecSays, ()) {
   const Policy policy = *gen_policy();
   const sim::Health health = *gen_health();
+  // On the TLS port (3.5) the session is TLS-active from the start, after a successful handshake.
+  const bool tls_port =
+      policy != Policy::no && health == sim::Health::ok && *rc::gen::weightedElement<bool>({{3, false}, {1, true}});
   Model initial{oracle::ServerModel(pol(policy), hl(health)), {}};
-  Sut sut{test::ServerHarness(config_for(policy, health)), policy, health};
-  RC_ASSERT(sut.harness.read().substr(0, 4) == "220 ");
-  const auto commands = *rc::state::gen::commands(initial, rc::state::gen::execOneOfWithArgs<Send, Send, Send, SendData, SendPipelined>());
+  if (tls_port) initial.server.start_on_tls_port();
+  Sut sut{tls_port ? test::ServerHarness::tls_port(config_for(policy, health)) : test::ServerHarness(config_for(policy, health)),
+          policy, health};
+  if (tls_port) {
+    RC_ASSERT(sut.harness.server().tls_active());
+    RC_ASSERT(sut.harness.take_greeting().substr(0, 4) == "220 ");
+  } else {
+    RC_ASSERT(sut.harness.read().substr(0, 4) == "220 ");
+  }
+  const auto commands = *rc::state::gen::commands(
+      initial, rc::state::gen::execOneOfWithArgs<Send, Send, Send, SendData, SendTransaction, SendTransaction, SendPipelined,
+                                                 SendStarttlsPipelined, SendErrors>());
   // Replays the commands on the model to know what was sent, for the transcript if it fails.
   Model replayed = initial;
   for (const auto& c : commands) c->apply(replayed);
-  RecordOnFailure record("ServerStateMachine.EveryReplyAsTheSpecSays", script_scenario(policy, health, replayed.sent), 1);
+  RecordOnFailure record("ServerStateMachine.EveryReplyAsTheSpecSays",
+                         script_scenario(policy, health, tls_port, replayed.sent), 1);
   rc::state::runAll(commands, initial, sut);
 }
 

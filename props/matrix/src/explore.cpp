@@ -85,7 +85,10 @@ std::vector<std::string> check_run(const sim::Scenario& s, const sim::RunResult&
   if (s.server.tls_port) {
     allowed = {oracle::expected_tls_port(cell.client, cell.server, cell.health)};
   } else {
-    allowed = s.faults.empty() ? std::vector<oracle::Outcome>{oracle::expected(cell)} : oracle::acceptable_under_fault(cell);
+    const bool resets_only = std::all_of(s.faults.begin(), s.faults.end(),
+                                         [](const sim::FaultSpec& f) { return f.kind == sim::FaultKind::reset; });
+    allowed = s.faults.empty() ? std::vector<oracle::Outcome>{oracle::expected(cell)}
+                               : oracle::acceptable_under_fault(cell, resets_only);
   }
   if (s.server.tls_port && !s.faults.empty() && allowed.front() != oracle::Outcome::deferred) {
     allowed.push_back(oracle::Outcome::deferred);
@@ -140,6 +143,13 @@ bool save_transcript(const sim::Simulator& simulator, const sim::Scenario& scena
   return true;
 }
 
+SeedRange shard_range(std::uint64_t first_seed, std::uint64_t seeds, std::uint64_t index, std::uint64_t count) {
+  if (count == 0 || index >= count) return SeedRange{first_seed, 0};
+  const std::uint64_t base = seeds / count;
+  const std::uint64_t longer = seeds % count;  // shards 0 .. longer-1 get one seed more
+  return SeedRange{first_seed + index * base + std::min(index, longer), base + (index < longer ? 1 : 0)};
+}
+
 ExploreResult explore(const ExploreOptions& o, const std::function<void(std::uint64_t, std::uint64_t, std::size_t)>& progress) {
   ExploreResult result;
   std::atomic<std::uint64_t> next{0};
@@ -172,9 +182,14 @@ ExploreResult explore(const ExploreOptions& o, const std::function<void(std::uin
           }
         }
       }
+      std::string outcomes;
+      if (o.list_runs) {
+        for (const auto& m : r.messages) outcomes += (outcomes.empty() ? "" : " ") + sim::outcome_word(m);
+      }
       std::lock_guard<std::mutex> g(lock);
       ++done;
       if (!f.reasons.empty()) result.failures.push_back(std::move(f));
+      if (o.list_runs) result.listed.push_back(ExploreRun{seed, std::move(outcomes)});
       if (progress) progress(done, o.seeds, result.failures.size());
     }
   };
@@ -185,6 +200,7 @@ ExploreResult explore(const ExploreOptions& o, const std::function<void(std::uin
   for (auto& t : threads) t.join();
   result.runs = done;
   std::sort(result.failures.begin(), result.failures.end(), [](const auto& a, const auto& b) { return a.seed < b.seed; });
+  std::sort(result.listed.begin(), result.listed.end(), [](const auto& a, const auto& b) { return a.seed < b.seed; });
   return result;
 }
 

@@ -64,13 +64,13 @@ Outcome expected(const Cell& c) {
   return base;
 }
 
-std::vector<Outcome> acceptable_under_fault(const Cell& c) {
+std::vector<Outcome> acceptable_under_fault(const Cell& c, bool resets_only) {
   const Outcome own = expected(c);
   std::vector<Outcome> ok{own};
   if (own != deferred) ok.push_back(deferred);
   const bool handshake_started = c.client != Pol::no && c.server != Pol::no && c.health == Health::ok &&
                                  c.adversary != Adversary::strip && c.adversary != Adversary::refuse;
-  if (handshake_started) {
+  if (handshake_started && !resets_only) {
     const Outcome failed = table[static_cast<int>(c.client)][column(c.server, Health::broken)];
     if (failed != own && failed != deferred) ok.push_back(failed);
   }

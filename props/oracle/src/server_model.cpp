@@ -16,6 +16,7 @@ ModelReply ServerModel::apply(Command c) {
   // Section 3.1, "which reply wins", in its order.
   switch (c) {
     case Command::line_too_long:
+    case Command::noop_one_past_line_limit:
     case Command::bare_lf:
     case Command::nul:
     case Command::bare_cr:
@@ -73,6 +74,7 @@ ModelReply ServerModel::apply(Command c) {
       rcpts_ = 0;
       return ok(250, "2.0.0");
     case Command::noop:
+    case Command::noop_at_line_limit:
       return ok(250, "2.0.0");
     case Command::quit:
       closed_ = true;

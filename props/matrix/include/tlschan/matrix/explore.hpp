@@ -24,7 +24,16 @@ struct ExploreOptions {
   std::uint64_t seeds = 100;
   unsigned jobs = 1;
   std::string out_dir;  // where failing runs' transcripts go; empty: not saved
+  bool list_runs = false;  // keep every run's seed and outcome in ExploreResult::listed
 };
+
+// Shard `index` (0 to count-1) of the seeds [first_seed, first_seed + seeds): `count` contiguous
+// ranges that together hold every seed once, the first `seeds % count` of them one seed longer.
+struct SeedRange {
+  std::uint64_t first_seed = 1;
+  std::uint64_t seeds = 0;
+};
+SeedRange shard_range(std::uint64_t first_seed, std::uint64_t seeds, std::uint64_t index, std::uint64_t count);
 
 struct ExploreFailure {
   std::uint64_t seed = 0;
@@ -32,9 +41,15 @@ struct ExploreFailure {
   std::string transcript_path;  // empty when not saved
 };
 
+struct ExploreRun {
+  std::uint64_t seed = 0;
+  std::string outcomes;  // every message's outcome word, space-separated
+};
+
 struct ExploreResult {
   std::uint64_t runs = 0;
   std::vector<ExploreFailure> failures;  // in seed order
+  std::vector<ExploreRun> listed;        // with list_runs: every run, in seed order
 };
 
 // `progress(done, total, failures)` is called from the worker threads, serialized.

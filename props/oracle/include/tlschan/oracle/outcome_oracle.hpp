@@ -30,8 +30,9 @@ Outcome expected(const Cell& cell);
 // Under a network fault: the cell's own outcome or deferred (section 5); and where the client
 // starts a TLS handshake, also the outcome of a failed handshake, because a connection closed during
 // the handshake is a failed handshake to the client (section 4), which a may client answers with
-// its plaintext fallback.
-std::vector<Outcome> acceptable_under_fault(const Cell& cell);
+// its plaintext fallback. A reset is a lost connection, which defers (section 4), never an end of
+// stream: when every fault of the run is a reset, the failed handshake's outcome is not allowed.
+std::vector<Outcome> acceptable_under_fault(const Cell& cell, bool resets_only = false);
 
 // Whether the may client ends up delivering after its handshake failed (the "fallback" cells).
 bool falls_back(const Cell& cell);

@@ -21,6 +21,8 @@ enum class Command {
   vrfy, vrfy_without_argument, expn, help,
   starttls, starttls_with_argument,
   unknown_verb, line_too_long, bare_lf, nul, bare_cr,
+  noop_at_line_limit,        // NOOP with an argument, 512 octets with its CRLF: the longest legal line
+  noop_one_past_line_limit,  // the same, 513 octets
 };
 
 struct ModelReply {
@@ -40,12 +42,16 @@ class ServerModel {
   // After a 220 to STARTTLS: the handshake succeeded (health ok) or the connection closed.
   void after_starttls_220();
 
+  // A connection to the TLS port whose handshake succeeded (3.5): TLS-active from the start.
+  void start_on_tls_port() { tls_active_ = true; }
+
   bool closed() const { return closed_; }
   bool tls_active() const { return tls_active_; }
   bool lists_starttls() const { return policy_ != Pol::no && !tls_active_; }  // in an EHLO reply
   bool error_limit_reached() const { return closed_ && error_closed_; }
   int messages_accepted() const { return accepted_; }
   bool awaiting_data() const { return awaiting_data_; }
+  int errors() const { return errors_; }  // error replies so far (section 7)
 
  private:
   ModelReply error(int code, const char* enhanced);
