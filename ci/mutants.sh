@@ -6,7 +6,7 @@
 # Exits 1 if any patch does not apply, any mutant does not build, or any mutant survives.
 #
 # Usage: ci/mutants.sh [--cases N] [--seed S] [--repeat R] [--all] [--worktree] [--dir DIR] [PATCH...]
-#   --cases N   rapidcheck cases per property (default 200)
+#   --cases N   rapidcheck cases per property (default 400)
 #   --seed S    rapidcheck seed (default: a fresh one from /dev/urandom, printed)
 #   --repeat R  run the suite R times on each mutant, each time with another fresh seed; a mutant
 #               counts as caught only if all R runs catch it (default 1)
@@ -18,7 +18,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-cases=200
+cases=400
 seed=""
 all=0
 repeat=1
