@@ -18,7 +18,9 @@ case "$seconds" in '' | *[!0-9]*) echo "usage: ci/fuzz.sh [SECONDS]" >&2; exit 6
 
 bash ci/deps.sh
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target tlschan_fuzzers tlschan
+# The fuzz targets only: the tlschan program that replays a crash's transcript is built by its
+# reproduce.sh, when there is one.
+cmake --build --preset fuzz --target tlschan_fuzzers
 
 bin=build-fuzz/bin
 work=build-fuzz/fuzz-corpus
@@ -96,6 +98,7 @@ for row in "${rows[@]}"; do
       {
         echo "# the run as a transcript, then its replay:"
         echo "TLSCHAN_TRANSCRIPT=$transcript $bin/$target $artifact"
+        echo "cmake --build --preset fuzz --target tlschan"
         echo "$bin/tlschan replay $transcript"
       } >>"$crashes/$dir/reproduce.sh"
       TLSCHAN_TRANSCRIPT="$transcript" "$bin/$target" "$artifact" >/dev/null 2>&1 || true
