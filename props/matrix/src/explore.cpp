@@ -184,7 +184,10 @@ ExploreResult explore(const ExploreOptions& o, const std::function<void(std::uin
       }
       std::string outcomes;
       if (o.list_runs) {
-        for (const auto& m : r.messages) outcomes += (outcomes.empty() ? "" : " ") + sim::outcome_word(m);
+        for (const auto& m : r.messages) {
+          if (!outcomes.empty()) outcomes += ' ';
+          outcomes += sim::outcome_word(m);
+        }
       }
       std::lock_guard<std::mutex> g(lock);
       ++done;
