@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "client_check_server.hpp"
+#include "tlschan/audit/evidence.hpp"
 #include "tlschan/net/throwaway_cert.hpp"
 #include "tlschan/sim/transcript.hpp"
 
@@ -222,18 +223,9 @@ ClientCheckReport run_client_check(const ClientCheckOptions& o, const ClientChec
 }
 
 std::string client_check_evidence_text(const CaseRun& run, const std::string& listen) {
-  const Finding& f = run.finding;
-  std::string out = "tlschan client-check evidence v1\n";
-  out += "openssl " + sim::openssl_version() + "\n";
-  out += "listen " + listen + "\n";
-  out += "case " + f.id + " (round " + std::to_string(run.round) + ")\n";
-  out += std::string("verdict ") + to_string(f.outcome.verdict) + "\n";
-  out += "reason " + f.outcome.reason + "\n";
-  if (!f.outcome.decided_by.empty()) out += "decided-by " + f.outcome.decided_by + "\n";
-  out += "run\n";
-  out += f.exchange.transcript_body();
-  out += "end\n";
-  return out;
+  return evidence_transcript("client-check",
+                             {{"listen", listen}, {"case", run.finding.id + " (round " + std::to_string(run.round) + ")"}},
+                             run.finding);
 }
 
 }  // namespace tlschan::audit

@@ -44,11 +44,13 @@ nlohmann::ordered_json finding_json(const Finding& f) {
           {"exchange", exchange_json(f.exchange)}};
 }
 
-std::string evidence_text(const Finding& f, const std::string& target) {
-  std::string out = "tlschan probe evidence v1\n";
+std::string evidence_transcript(const std::string& tool, const std::vector<std::pair<std::string, std::string>>& header,
+                                const Finding& f) {
+  std::string out = "tlschan ";
+  out += tool;
+  out += " evidence v1\n";
   out += "openssl " + sim::openssl_version() + "\n";
-  out += "target " + target + "\n";
-  out += "check " + f.id + " (" + f.group + ")\n";
+  for (const auto& [key, value] : header) out += key + " " + value + "\n";
   out += std::string("verdict ") + to_string(f.outcome.verdict) + "\n";
   out += "reason " + f.outcome.reason + "\n";
   if (!f.outcome.decided_by.empty()) out += "decided-by " + f.outcome.decided_by + "\n";
@@ -56,6 +58,10 @@ std::string evidence_text(const Finding& f, const std::string& target) {
   out += f.exchange.transcript_body();
   out += "end\n";
   return out;
+}
+
+std::string evidence_text(const Finding& f, const std::string& target) {
+  return evidence_transcript("probe", {{"target", target}, {"check", f.id + " (" + f.group + ")"}}, f);
 }
 
 Expected<std::string, std::string> write_evidence(const std::string& dir, const Finding& f, const std::string& target) {

@@ -19,17 +19,17 @@ usage: client_check_postfix.py TLSCHAN LEVEL   (LEVEL: encrypt or may)"""
 
 import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 
 import client_check_common as cc
 import harness
+import postfix_instance  # (client_check_common puts tests/interop on the path)
+from postfix_instance import greets
 
 tlschan, level = sys.argv[1], sys.argv[2]
 checks = harness.Checks(f"client_check_postfix_{level}", deadline=160)
-if not os.path.exists("/usr/sbin/postfix") or os.geteuid() != 0:
+if not postfix_instance.available():
     print(f"client_check_postfix_{level}: Postfix not installed or not root; skipped (0 passed, 0 failed)")
     sys.exit(0)
 
@@ -40,50 +40,8 @@ CERT = {"cert-self-signed", "cert-expired", "cert-wrong-name"}
 policy = "must" if level == "encrypt" else "may"
 
 scratch = harness.Scratch("client-check-postfix")
-os.chmod(scratch.dir, 0o755)  # Postfix's daemons run as the postfix user
 pf = scratch.path("postfix")
-os.makedirs(os.path.join(pf, "queue"))
-os.makedirs(os.path.join(pf, "data"))
-shutil.chown(os.path.join(pf, "data"), "postfix", "postfix")
-LOG = os.path.join(pf, "maillog")
 config = scratch.config("channels", harness.CHANNELS_IMTA)
-
-MASTER = """\
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-"""
-
-
-def postfix(*args, timeout=60):
-    return harness.run(["/usr/sbin/postfix", "-c", pf, *args], timeout=timeout)
-
-
-def log_text():
-    try:
-        with open(LOG, errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
 
 ATTEMPT = re.compile(r"postfix/smtp\[\d+\]: \w+: to=<bob@check\.test>.*status=(deferred|bounced) \((.*)\)$", re.M)
 
@@ -100,46 +58,14 @@ def enqueue():
     return rc
 
 
-def greets(port):
-    end = time.monotonic() + 15
-    while time.monotonic() < end:
-        try:
-            s = harness.SmtpSocket(port, timeout=3)
-            r = s.reply()
-            s.close()
-            if r.startswith(b"220 "):
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
 check = cc.ClientCheck(tlschan, policy, max_seconds="140", timeout="5")
 p_in = harness.free_port()
-with open(os.path.join(pf, "transport"), "w") as f:
-    f.write(f"check.test  smtp:[127.0.0.1]:{check.port}\n")
-with open(os.path.join(pf, "main.cf"), "w") as f:
-    f.write(f"""\
-compatibility_level = 3.6
-myhostname = postfix.tlschan.test
-mydestination =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-queue_directory = {pf}/queue
-data_directory = {pf}/data
-maillog_file = {LOG}
-maillog_file_prefixes = {pf}
-alias_maps =
-alias_database =
+instance = postfix_instance.Postfix(scratch, f"""\
 smtpd_tls_security_level = none
 smtp_tls_security_level = {level}
 smtp_tls_loglevel = 1
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 transport_maps = texthash:{pf}/transport
 default_transport = discard:unrouted
-notify_classes =
 queue_run_delay = 300s
 minimal_backoff_time = 300s
 maximal_backoff_time = 300s
@@ -148,20 +74,17 @@ smtp_helo_timeout = 10s
 smtp_starttls_timeout = 10s
 smtp_connection_cache_on_demand = no
 smtp_tls_connection_reuse = no
-smtpd_banner = $myhostname ESMTP
-""")
-with open(os.path.join(pf, "master.cf"), "w") as f:
-    f.write(MASTER)
-    f.write(f"127.0.0.1:{p_in} inet n - n - - smtpd\n")
+""", [f"127.0.0.1:{p_in} inet n - n - - smtpd"])
+log_text = instance.log_text
+with open(os.path.join(pf, "transport"), "w") as f:
+    f.write(f"check.test  smtp:[127.0.0.1]:{check.port}\n")
 
-started = False
 rc = report = None
 err = ""
 try:
-    rc_start, out, err_start = postfix("start")
-    started = rc_start == 0
-    if not checks.check(started and greets(p_in), "a private Postfix instance starts and greets",
-                        out + err_start + log_text()[-2000:]):
+    _, out = instance.start()
+    if not checks.check(instance.started and greets(p_in), "a private Postfix instance starts and greets",
+                        out + log_text()[-2000:]):
         raise SystemExit
     checks.equal(enqueue(), 0, "the message goes into Postfix's queue")
     for i, case in enumerate(CASES):
@@ -181,12 +104,7 @@ try:
     rc, report, err = check.finish(timeout=20 if len(attempts()) == len(CASES) else 1)
 finally:
     check.kill()
-    if started:
-        postfix("stop")
-        end = time.monotonic() + 15
-        while time.monotonic() < end and subprocess.run(["/usr/sbin/postfix", "-c", pf, "status"],
-                                                         capture_output=True).returncode == 0:
-            time.sleep(0.2)
+    instance.stop()
 
 checks.check(report is not None, "client-check prints one JSON object", err[-2000:])
 checks.check(harness.SANITIZER_REPORT.search(err) is None, "client-check without a sanitizer report", err[-3000:])

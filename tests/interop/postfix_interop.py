@@ -14,13 +14,11 @@ usage: postfix_interop.py TLSCHAN"""
 import glob
 import os
 import re
-import shutil
-import subprocess
 import sys
-import time
 
 import harness
-from postfix_instance import MASTER
+import postfix_instance
+from postfix_instance import greets
 
 tlschan = sys.argv[1]
 checks = harness.Checks("postfix_interop", deadline=150)
@@ -29,52 +27,7 @@ if not os.path.exists("/usr/sbin/postfix") or os.geteuid() != 0:
     sys.exit(0)
 
 scratch = harness.Scratch("postfix")
-os.chmod(scratch.dir, 0o755)  # Postfix's daemons run as the postfix user
 pf = scratch.path("postfix")
-os.makedirs(os.path.join(pf, "queue"))
-os.makedirs(os.path.join(pf, "data"))
-shutil.chown(os.path.join(pf, "data"), "postfix", "postfix")
-LOG = os.path.join(pf, "maillog")
-
-
-
-def postfix(*args, timeout=60):
-    return harness.run(["/usr/sbin/postfix", "-c", pf, *args], timeout=timeout)
-
-
-def log_text():
-    try:
-        with open(LOG, errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
-def wait_log(pattern, timeout=30):
-    """The first match of `pattern` in Postfix's log, waiting for it up to `timeout` seconds."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        m = re.search(pattern, log_text(), re.M)
-        if m:
-            return m
-        time.sleep(0.2)
-    return None
-
-
-def greets(port):
-    """Postfix's master accepts even when smtpd cannot start: wait for a real 220."""
-    end = time.monotonic() + 15
-    while time.monotonic() < end:
-        try:
-            s = harness.SmtpSocket(port, timeout=3)
-            r = s.reply()
-            s.close()
-            if r.startswith(b"220 "):
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def queue_files(which):
@@ -96,50 +49,28 @@ for level, service in (("none", "smtp_none"), ("may", "smtp"), ("enc", "smtp_enc
     for server, port in (("no", s_no), ("may", s_may), ("must", s_must), ("unav", s_unav)):
         transport += f"{level}-{server}.test  {service}:[127.0.0.1]:{port}\n"
 transport += "postfix.test  discard:\n"
-with open(os.path.join(pf, "transport"), "w") as f:
-    f.write(transport)
-with open(os.path.join(pf, "main.cf"), "w") as f:
-    f.write(f"""\
-compatibility_level = 3.6
-myhostname = postfix.tlschan.test
-mydestination =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-queue_directory = {pf}/queue
-data_directory = {pf}/data
-maillog_file = {LOG}
-maillog_file_prefixes = {pf}
-alias_maps =
-alias_database =
-smtpd_tls_cert_file = {scratch.cert}
-smtpd_tls_key_file = {scratch.key}
+instance = postfix_instance.Postfix(scratch, f"""\
 smtpd_tls_security_level = may
 smtpd_tls_loglevel = 1
 smtp_tls_security_level = may
 smtp_tls_loglevel = 1
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 transport_maps = texthash:{pf}/transport
 default_transport = discard:unrouted
-notify_classes =
 queue_run_delay = 300s
 minimal_backoff_time = 300s
 smtp_connect_timeout = 10s
-smtpd_banner = $myhostname ESMTP
-""")
-with open(os.path.join(pf, "master.cf"), "w") as f:
-    f.write(MASTER)
-    f.write(f"127.0.0.1:{p_none} inet n - n - - smtpd -o smtpd_tls_security_level=none\n")
-    f.write(f"127.0.0.1:{p_may} inet n - n - - smtpd -o smtpd_tls_security_level=may\n")
-    f.write(f"127.0.0.1:{p_enc} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt\n")
+""", [f"127.0.0.1:{p_none} inet n - n - - smtpd -o smtpd_tls_security_level=none",
+      f"127.0.0.1:{p_may} inet n - n - - smtpd -o smtpd_tls_security_level=may",
+      f"127.0.0.1:{p_enc} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt"])
+log_text, wait_log = instance.log_text, instance.wait_log
+with open(os.path.join(pf, "transport"), "w") as f:
+    f.write(transport)
 
 serve = serve_unav = None
-started = False
 try:
-    rc, out, err = postfix("start")
-    started = rc == 0
-    if not checks.check(started and greets(p_may), "a private Postfix instance starts and greets",
-                        out + err + log_text()[-2000:]):
+    rc, out = instance.start()
+    if not checks.check(instance.started and greets(p_may), "a private Postfix instance starts and greets",
+                        out + log_text()[-2000:]):
         raise SystemExit
     serve = harness.Serve(tlschan, served, scratch.path("spool"), tls=scratch, listen=False, tls_listen=False)
     serve_unav = harness.Serve(tlschan, unav, scratch.path("spool-unav"), listen=False, tls_listen=False)
@@ -219,12 +150,7 @@ finally:
     for s in (serve, serve_unav):
         if s:
             s.clean_exit(checks, "serve")
-    if started:
-        postfix("stop")
-        end = time.monotonic() + 15
-        while time.monotonic() < end and subprocess.run(["/usr/sbin/postfix", "-c", pf, "status"],
-                                                         capture_output=True).returncode == 0:
-            time.sleep(0.2)
+    instance.stop()
     if os.environ.get("TLSCHAN_KEEP"):
         print(f"kept {scratch.dir}")
     else:

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tlschan/audit/verdict.hpp"
 #include "tlschan/expected.hpp"
@@ -14,8 +16,13 @@ nlohmann::ordered_json exchange_json(const Exchange& exchange);
 // {"id", "group", "verdict", "reason", "decided_by", "exchange": [...]}
 nlohmann::ordered_json finding_json(const Finding& finding);
 
-// The evidence transcript of one finding: a header naming the tool, the target, the check and its
-// verdict, then "run", the exchange in the simulator's line format, and "end".
+// An evidence transcript, shared by `probe` and `client-check`: "tlschan TOOL evidence v1", the
+// OpenSSL version, the HEADER lines ("key value"), the finding's verdict, reason and deciding
+// line, then "run", the exchange in the simulator's line format, and "end".
+std::string evidence_transcript(const std::string& tool, const std::vector<std::pair<std::string, std::string>>& header,
+                                const Finding& finding);
+
+// probe's evidence transcript of one finding: the target and the check (with its group).
 std::string evidence_text(const Finding& finding, const std::string& target);
 
 // Writes DIR/<id>.txt for the finding (DIR is created when missing); the error says which file.
