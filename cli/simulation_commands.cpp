@@ -92,6 +92,7 @@ struct ExploreCliOptions {
   std::string out = "explore-failures";
   std::string shard;  // "I/N"
   std::string list;   // file for every run's seed and outcomes
+  std::string transcripts;  // folder for every run's transcript
 };
 
 int explore_command(const ExploreCliOptions& o) {
@@ -114,6 +115,7 @@ int explore_command(const ExploreCliOptions& o) {
   e.jobs = o.jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : o.jobs;
   e.out_dir = o.out;
   e.list_runs = !o.list.empty();
+  e.transcripts_dir = o.transcripts;
   std::cout << "tlschan explore: seeds " << e.first_seed << ".." << e.first_seed + e.seeds - 1
             << (o.shard.empty() ? "" : " (shard " + o.shard + ")") << ", " << e.jobs << " jobs, failures to " << o.out
             << "/\n";
@@ -199,6 +201,8 @@ void add_simulation_commands(CLI::App& app, int& exit_code) {
                 "I/N: run only shard I (0 to N-1) of the seeds, one of N contiguous ranges that together hold "
                 "every seed of --first-seed/--seeds once");
   e->add_option("--list", ex->list, "Write every run's seed and message outcomes to this file, one line a run, in seed order");
+  e->add_option("--transcripts", ex->transcripts,
+                "Write every run's transcript, passing or not, to this folder as explore-seed-N.transcript (for comparing two builds run for run)");
   e->callback([ex, &exit_code] { exit_code = explore_command(*ex); });
 
   auto file = std::make_shared<std::string>();

@@ -123,13 +123,7 @@ std::vector<std::string> check_run(const sim::Scenario& s, const sim::RunResult&
   return why;
 }
 
-bool save_transcript(const sim::Simulator& simulator, const sim::Scenario& scenario, std::uint64_t seed,
-                     const std::string& path, std::string* error) {
-  sim::TranscriptFile t;
-  t.seed = seed;
-  t.openssl = sim::openssl_version();
-  t.scenario_toml = sim::print_scenario(scenario);
-  simulator.run(scenario, seed, &t.body);
+bool write_transcript(const sim::TranscriptFile& t, const std::string& path, std::string* error) {
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -141,6 +135,21 @@ bool save_transcript(const sim::Simulator& simulator, const sim::Scenario& scena
     return false;
   }
   return true;
+}
+
+sim::TranscriptFile transcript_head(const sim::Scenario& scenario, std::uint64_t seed) {
+  sim::TranscriptFile t;
+  t.seed = seed;
+  t.openssl = sim::openssl_version();
+  t.scenario_toml = sim::print_scenario(scenario);
+  return t;
+}
+
+bool save_transcript(const sim::Simulator& simulator, const sim::Scenario& scenario, std::uint64_t seed,
+                     const std::string& path, std::string* error) {
+  sim::TranscriptFile t = transcript_head(scenario, seed);
+  simulator.run(scenario, seed, &t.body);
+  return write_transcript(t, path, error);
 }
 
 SeedRange shard_range(std::uint64_t first_seed, std::uint64_t seeds, std::uint64_t index, std::uint64_t count) {
@@ -167,8 +176,19 @@ ExploreResult explore(const ExploreOptions& o, const std::function<void(std::uin
       if (k >= o.seeds) return;
       const std::uint64_t seed = o.first_seed + k;
       const sim::Scenario s = random_scenario(seed);
-      const sim::RunResult r = simulator->run(s, seed);
+      // With every run's transcript asked for, the run writes it as it goes (a run with its
+      // transcript is the same run: the seed alone decides it).
+      const bool keep_all = !o.transcripts_dir.empty();
+      sim::TranscriptFile written;
+      if (keep_all) written = transcript_head(s, seed);
+      const sim::RunResult r = simulator->run(s, seed, keep_all ? &written.body : nullptr);
       std::vector<std::string> why = check_run(s, r);
+      if (keep_all) {
+        std::string err;
+        if (!write_transcript(written, o.transcripts_dir + "/explore-seed-" + std::to_string(seed) + ".transcript", &err)) {
+          why.push_back(err);
+        }
+      }
       ExploreFailure f;
       if (!why.empty()) {
         f.seed = seed;

@@ -25,6 +25,7 @@ struct ExploreOptions {
   unsigned jobs = 1;
   std::string out_dir;  // where failing runs' transcripts go; empty: not saved
   bool list_runs = false;  // keep every run's seed and outcome in ExploreResult::listed
+  std::string transcripts_dir;  // where every run's transcript goes, passing or not; empty: none
 };
 
 // Shard `index` (0 to count-1) of the seeds [first_seed, first_seed + seeds): `count` contiguous
