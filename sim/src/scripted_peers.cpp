@@ -25,6 +25,17 @@ void ScriptedPeerBase::close() {
   actions_.push_back(PeerAction{PeerAction::Kind::close, {}, false});
 }
 
+void ScriptedPeerBase::send_chunk(std::optional<TlsSession>& tls, const std::string& chunk) {
+  if (!tls) {
+    send(chunk, true);
+    return;
+  }
+  tls->write(chunk);
+  std::string wire;
+  tls->take_output(wire);
+  send(std::move(wire), true);
+}
+
 std::optional<std::string> ScriptedPeerBase::read_tls(TlsSession& tls, std::string_view wire, const char* who) {
   const bool was_up = tls.state() == TlsState::established;
   tls.feed(wire);
@@ -55,14 +66,7 @@ void ScriptedClient::start() {
 void ScriptedClient::send_chunks() {
   while (next_ < spec_.send.size() && !closed()) {
     const std::string& chunk = spec_.send[next_++];
-    if (tls_) {
-      tls_->write(chunk);
-      std::string wire;
-      tls_->take_output(wire);
-      send(std::move(wire), true);
-    } else {
-      send(chunk, true);
-    }
+    send_chunk(tls_, chunk);
     if (spec_.tls && !tls_ && chunk.find("STARTTLS\r\n") != std::string::npos) {
       awaiting_220_ = true;
       reply_.clear();
@@ -130,14 +134,7 @@ void ScriptedServer::reply() {
     return;
   }
   const std::string& chunk = spec_.replies[next_++];
-  if (tls_) {
-    tls_->write(chunk);
-    std::string wire;
-    tls_->take_output(wire);
-    send(std::move(wire), true);
-  } else {
-    send(chunk, true);
-  }
+  send_chunk(tls_, chunk);
   if (spec_.tls && !tls_ && starttls_pending_ && chunk.rfind("220", 0) == 0) {
     tls_.emplace(tls_context_);
     tls_starts();

@@ -39,6 +39,8 @@ class ScriptedPeerBase {
   void tls_starts();
   void note(std::string line);
   void close();
+  // A script's chunk as one segment: as it is, or inside TLS once TLS is up.
+  void send_chunk(std::optional<TlsSession>& tls, const std::string& chunk);
   // Feeds TLS bytes to `tls` and sends what it answers; returns the plaintext it opened, or nullopt
   // when nothing more is to be read now (the handshake goes on, or TLS failed and the peer closed).
   std::optional<std::string> read_tls(TlsSession& tls, std::string_view wire, const char* who);
