@@ -103,6 +103,7 @@ void ClientSession::start_connection(Time now) {
 void ClientSession::reconnected(Time now) {
   if (!wants_reconnect_) return;
   wants_reconnect_ = false;
+  rfc1047_window_ = false;
   plaintext_only_ = true;
   start_connection(now);
 }
@@ -148,6 +149,7 @@ void ClientSession::on_deadline(Time now) {
   if (!due || now < *due) return;
   if (phase_ == Phase::quit) return close_connection(quit_reason_);
   if (phase_ == Phase::data_end) {
+    rfc1047_window_ = true;
     return fail_connection(CloseReason::idle_timeout,
                            "timeout after end of data, before its reply (RFC 1047 window: the message may be delivered twice)");
   }
@@ -162,6 +164,7 @@ void ClientSession::on_peer_closed(Time now, bool reset) {
   // reset is a lost connection, which defers.
   if (!reset && tls_ && !tls_confirmed_) return handshake_failed("the server closed the connection during the TLS handshake");
   if (phase_ == Phase::data_end) {
+    rfc1047_window_ = true;
     return fail_connection(CloseReason::peer_closed,
                            "connection lost after end of data, before its reply (RFC 1047 window: the message may be delivered twice)");
   }
@@ -426,7 +429,7 @@ void ClientSession::close_connection(CloseReason why, std::string detail) {
   }
   phase_ = Phase::closed;
   inbox_.clear();
-  events_.emplace_back(Closed{why, std::move(detail)});
+  events_.emplace_back(Closed{why, std::move(detail), rfc1047_window_});
 }
 
 }  // namespace tlschan

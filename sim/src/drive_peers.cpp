@@ -180,7 +180,7 @@ void Run::client_event(Connection& c, const ClientEvent& e) {
       transcript_.connection(c.id, std::string("client closed ") + to_string(cl->reason) +
                                        (cl->detail.empty() ? "" : ": " + cl->detail));
     }
-    if (cl->detail.find("RFC 1047") != std::string::npos) m.result.rfc1047_window = true;
+    if (cl->rfc1047_window) m.result.rfc1047_window = true;
   }
 }
 

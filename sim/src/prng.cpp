@@ -1,8 +1,16 @@
 #include "tlschan/sim/prng.hpp"
 
-#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+
+#include "tlschan/sim/check.hpp"
 
 namespace tlschan::sim {
+
+void check_failed(const char* what, const char* file, int line) {
+  std::fprintf(stderr, "tlschan simulator check failed: %s (%s:%d)\n", what, file, line);
+  std::abort();
+}
 
 namespace {
 
@@ -35,7 +43,7 @@ std::uint64_t Prng::next() {
 }
 
 std::uint64_t Prng::below(std::uint64_t bound) {
-  assert(bound > 0);
+  TLSCHAN_SIM_CHECK(bound > 0, "Prng::below with a bound of 0");
   unsigned __int128 m = static_cast<unsigned __int128>(next()) * bound;
   auto low = static_cast<std::uint64_t>(m);
   if (low < bound) {
@@ -49,7 +57,7 @@ std::uint64_t Prng::below(std::uint64_t bound) {
 }
 
 std::uint64_t Prng::between(std::uint64_t lo, std::uint64_t hi) {
-  assert(lo <= hi);
+  TLSCHAN_SIM_CHECK(lo <= hi, "Prng::between with lo above hi");
   if (hi - lo == ~0ULL) return next();
   return lo + below(hi - lo + 1);
 }

@@ -990,6 +990,8 @@ TEST_P(ClientSessionPhaseTimeout, OnDeadlineBeforeItDoesNothing_AtItDefers) {
   } else {
     EXPECT_FALSE(contains(c.outcomes()[0].reason, "RFC 1047")) << c.outcomes()[0].reason;
   }
+  // The window is a field of the close, not only words of its text.
+  EXPECT_EQ(s.events_of<Closed>().back().rfc1047_window, phase == Phase::data_end);
   if (tls_phase) {
     EXPECT_FALSE(contains(s.wire(), "MAIL"));
   }
@@ -1022,6 +1024,7 @@ TEST_P(ClientSessionConnectionLost, AfterFinalDotBeforeReply_DeferredNamingRfc10
   }
   expect_closed(s, CloseReason::peer_closed);
   EXPECT_TRUE(contains(s.events_of<Closed>().back().detail, "RFC 1047"));
+  EXPECT_TRUE(s.events_of<Closed>().back().rfc1047_window);
 }
 
 TEST_P(ClientSessionConnectionLost, BeforeFinalDot_DeferredWithoutRfc1047) {
@@ -1035,6 +1038,7 @@ TEST_P(ClientSessionConnectionLost, BeforeFinalDot_DeferredWithoutRfc1047) {
   expect_all(c, Disposition::deferred, false, std::nullopt);
   EXPECT_FALSE(contains(c.outcomes()[0].reason, "RFC 1047"));
   expect_closed(s, CloseReason::peer_closed);
+  EXPECT_FALSE(s.events_of<Closed>().back().rfc1047_window);
 }
 
 INSTANTIATE_TEST_SUITE_P(ResetOrClose, ClientSessionConnectionLost, ::testing::Bool(),

@@ -64,6 +64,15 @@ TEST(Prng, SameSeedSameSequence_DeriveIsIndependentOfLabelOrder) {
   EXPECT_NE(Prng::derive(5, "links").next(), Prng::derive(5, "faults").next());
 }
 
+// The simulator's own checks hold in every build type, NDEBUG included (they are not asserts).
+TEST(PrngDeathTest, AnEmptyRangeStopsTheRunInEveryBuild) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Prng p(1);
+  EXPECT_DEATH(p.below(0), "tlschan simulator check failed: Prng::below with a bound of 0");
+  EXPECT_DEATH(p.between(5, 4), "tlschan simulator check failed: Prng::between with lo above hi");
+  EXPECT_EQ(p.between(4, 4), 4u);
+}
+
 TEST(Prng, BelowStaysInRangeAndCoversIt) {
   Prng p(123);
   int seen[7] = {};

@@ -140,6 +140,7 @@ class ClientSession {
   bool plaintext_only_ = false;  // the fallback connection: no STARTTLS
   CloseReason quit_reason_ = CloseReason::quit;  // why the QUIT was sent
   bool wants_reconnect_ = false;
+  bool rfc1047_window_ = false;  // this connection ended in the RFC 1047 window
   std::optional<TlsSession> tls_;
   bool tls_active_ = false;
   bool tls_confirmed_ = false;   // a complete SMTP reply was read over TLS

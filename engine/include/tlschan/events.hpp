@@ -47,6 +47,9 @@ struct ChannelSwitched {
 struct Closed {
   CloseReason reason = CloseReason::quit;
   std::string detail;
+  // The client lost the connection between the final dot and its reply (a timeout, a close or a
+  // reset): the RFC 1047 window, in which the server may have taken the message.
+  bool rfc1047_window = false;
 };
 
 }  // namespace tlschan
