@@ -11,17 +11,6 @@ namespace tlschan::cli {
 
 namespace {
 
-enum class Health { ok, unavailable, broken };
-
-const char* to_string(Health h) {
-  switch (h) {
-    case Health::ok: return "ok";
-    case Health::unavailable: return "unavailable";
-    case Health::broken: return "broken";
-  }
-  return "?";
-}
-
 struct ServerColumn {
   Policy policy;
   Health health;
@@ -52,12 +41,7 @@ std::string outcome_word(const LoopbackResult& r) {
 
 std::optional<TlsContext> server_context(Health health) {
   if (health == Health::unavailable) return std::nullopt;
-  TlsOptions options;
-  if (health == Health::broken) {
-    // A real handshake failure: the server speaks only TLS 1.1, which no client here offers.
-    options.min_version = 0x0302;
-    options.max_version = 0x0302;
-  }
+  const TlsOptions options = health == Health::broken ? broken_server_options() : TlsOptions{};
   auto ctx = TlsContext::server_from_pem(sim::simulator_certificate_pem(), sim::simulator_key_pem(), options);
   if (!ctx) {
     std::cerr << "tlschan: " << ctx.error().message << "\n";

@@ -32,15 +32,6 @@ std::string describe(const Reply& r) { return std::to_string(r.code) + " " + r.t
 
 }  // namespace
 
-const char* to_string(Disposition d) {
-  switch (d) {
-    case Disposition::delivered: return "delivered";
-    case Disposition::deferred: return "deferred";
-    case Disposition::bounced: return "bounced";
-  }
-  return "?";
-}
-
 namespace {
 
 bool holds_line_end(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos; }

@@ -531,4 +531,10 @@ void TlsSession::fail_with(std::string message) {
   error_ = std::move(message);
 }
 
+TlsOptions broken_server_options(TlsOptions base) {
+  base.min_version = 0x0302;  // TLS1_1_VERSION
+  base.max_version = 0x0302;
+  return base;
+}
+
 }  // namespace tlschan

@@ -626,8 +626,8 @@ Expected<Scenario, ScenarioError> parse_scenario(std::string_view text, const st
     if (r.get(*t, "script_messages", "expect.script_messages", n)) s.expect_script_messages = static_cast<int>(n);
     std::string o;
     if (r.get(*t, "outcome", "expect.outcome", o)) {
-      if (o == "delivered-tls" || o == "delivered-plain" || o == "bounced" || o == "deferred") {
-        s.expect = o;
+      if (const auto outcome = parse_outcome(o)) {
+        s.expect = *outcome;
       } else {
         r.fail(t->get("outcome"), "expect.outcome", "found \"" + o + "\", expected delivered-tls, delivered-plain, bounced or deferred");
       }
@@ -728,7 +728,7 @@ std::string print_scenario(const Scenario& s) {
     root.insert("server_script", toml::table{{"replies", std::move(replies)}, {"tls", s.server_script->tls}});
   }
   toml::table expect;
-  if (s.expect) expect.insert("outcome", *s.expect);
+  if (s.expect) expect.insert("outcome", std::string(to_string(*s.expect)));
   if (s.expect_script_messages) expect.insert("script_messages", *s.expect_script_messages);
   if (!expect.empty()) root.insert("expect", std::move(expect));
   std::ostringstream out;

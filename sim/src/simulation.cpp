@@ -6,22 +6,6 @@
 
 namespace tlschan::sim {
 
-const char* to_string(Health h) {
-  switch (h) {
-    case Health::ok: return "ok";
-    case Health::unavailable: return "unavailable";
-    case Health::broken: return "broken";
-  }
-  return "?";
-}
-
-std::optional<Health> parse_health(std::string_view name) {
-  for (const Health h : {Health::ok, Health::unavailable, Health::broken}) {
-    if (name == to_string(h)) return h;
-  }
-  return std::nullopt;
-}
-
 const char* to_string(FaultKind k) {
   switch (k) {
     case FaultKind::reset: return "reset";
@@ -38,15 +22,6 @@ std::optional<FaultKind> parse_fault(std::string_view name) {
   return std::nullopt;
 }
 
-std::string outcome_word(const MessageResult& m) {
-  switch (m.disposition) {
-    case Disposition::delivered: return m.tls ? "delivered-tls" : "delivered-plain";
-    case Disposition::bounced: return "bounced";
-    case Disposition::deferred: return "deferred";
-  }
-  return "?";
-}
-
 const char* simulator_certificate_pem() { return embedded::certificate_pem; }
 const char* simulator_key_pem() { return embedded::key_pem; }
 
@@ -55,11 +30,7 @@ Expected<Simulator, std::string> Simulator::create() {
   if (!install_deterministic_rand(&why)) return unexpected("cannot make OpenSSL deterministic: " + why);
   const TlsOptions pinned = pinned_tls_options();
   auto healthy = TlsContext::server_from_pem(embedded::certificate_pem, embedded::key_pem, pinned);
-  TlsOptions broken_options = pinned;
-  // A real handshake failure: this server speaks only TLS 1.1, which no simulated client offers.
-  broken_options.min_version = 0x0302;
-  broken_options.max_version = 0x0302;
-  auto broken = TlsContext::server_from_pem(embedded::certificate_pem, embedded::key_pem, broken_options);
+  auto broken = TlsContext::server_from_pem(embedded::certificate_pem, embedded::key_pem, broken_server_options(pinned));
   auto client = TlsContext::client(pinned);
   if (!healthy) return unexpected(healthy.error().message);
   if (!broken) return unexpected(broken.error().message);

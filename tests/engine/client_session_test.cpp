@@ -1563,7 +1563,6 @@ TEST(ClientSessionInvariants, MayAndNoClients_RandomServer_StarttlsOnlyOnFirstMa
 // =============================================================================================
 // Section 5: the outcome matrix with the real pair (run_loopback + ServerSession)
 
-enum class Health { ok, unavailable, broken };
 enum class Expect { plain, tls, bounced530, deferred };
 
 const char* health_name(Health h) {

@@ -30,12 +30,7 @@ inline TlsContext server_context(const TlsOptions& options = {}) {
 }
 
 // A server context that shares no protocol version with any client here (TLS 1.1 only).
-inline TlsContext tls11_only_server_context() {
-  TlsOptions o;
-  o.min_version = 0x0302;
-  o.max_version = 0x0302;
-  return server_context(o);
-}
+inline TlsContext tls11_only_server_context() { return server_context(broken_server_options()); }
 
 inline TlsContext client_context(const TlsOptions& options = {}) {
   auto ctx = TlsContext::client(options);

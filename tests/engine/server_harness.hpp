@@ -25,12 +25,7 @@ inline TlsContext client_tls(const TlsOptions& options = {}) {
 }
 
 // A server TLS context whose handshakes always fail: TLS 1.1 only, which no client here offers.
-inline TlsContext broken_server_tls() {
-  TlsOptions o;
-  o.min_version = 0x0302;
-  o.max_version = 0x0302;
-  return server_tls(o);
-}
+inline TlsContext broken_server_tls() { return server_tls(broken_server_options()); }
 
 inline ServerConfig server_config(Policy policy, bool tls_available = true) {
   ServerConfig c;

@@ -305,7 +305,7 @@ TEST(ScenarioFile, PrintParseRoundTrip) {
   s.faults.push_back(FaultSpec{FaultKind::truncate, false, 77, 2});
   s.retry.backoff = {seconds(60)};
   s.messages[0].body = "Subject: x\r\n\r\n\"quoted\" \\ and 'single'\r\n";
-  s.expect = "deferred";
+  s.expect = Outcome::deferred;
   s.scripts.push_back(ScriptSpec{{"EHLO x\r\n", "STARTTLS\r\n"}, false, true});
   s.server_script = ServerScriptSpec{{"220 x\r\n", "250 ok\r\n"}, false};
   s.expect_script_messages = 0;

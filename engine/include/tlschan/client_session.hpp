@@ -13,6 +13,7 @@
 
 #include "tlschan/events.hpp"
 #include "tlschan/expected.hpp"
+#include "tlschan/outcome.hpp"
 #include "tlschan/policy.hpp"
 #include "tlschan/reply.hpp"
 #include "tlschan/time.hpp"
@@ -46,8 +47,6 @@ struct OutgoingMessage {
   std::string data;  // CRLF line ends, not dot-stuffed (the session stuffs it on the wire)
 };
 
-enum class Disposition { delivered, deferred, bounced };
-const char* to_string(Disposition d);
 
 struct RecipientOutcome {
   std::string recipient;

@@ -36,6 +36,11 @@ struct TlsOptions {
   std::string ca_file;
 };
 
+// A server's options whose every handshake with a client of these defaults fails for real: it
+// speaks only TLS 1.1, which they never offer. The "broken" TLS health of the outcome matrix
+// (semantics.md section 5), made the same way by the simulator, `tlschan pairs` and the tests.
+TlsOptions broken_server_options(TlsOptions base = {});
+
 class TlsContext {
  public:
   // A server context from PEM files. Missing, unreadable or unparsable files and a key that does

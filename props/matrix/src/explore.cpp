@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "oracle_words.hpp"
 #include "tlschan/oracle/outcome_oracle.hpp"
 #include "tlschan/sim/scenario_file.hpp"
 #include "tlschan/sim/transcript.hpp"
@@ -14,16 +15,6 @@
 namespace tlschan::matrix {
 
 namespace {
-
-oracle::Pol pol(Policy p) {
-  return p == Policy::no ? oracle::Pol::no : p == Policy::may ? oracle::Pol::may : oracle::Pol::must;
-}
-oracle::Health health(sim::Health h) {
-  return h == sim::Health::ok ? oracle::Health::ok
-         : h == sim::Health::unavailable ? oracle::Health::unavailable
-                                         : oracle::Health::broken;
-}
-oracle::Adversary adversary(sim::MeddlerKind k) { return static_cast<oracle::Adversary>(static_cast<int>(k)); }
 
 template <class T, std::size_t N>
 T pick(sim::Prng& p, const T (&options)[N]) {
@@ -80,7 +71,7 @@ sim::Scenario random_scenario(std::uint64_t seed) {
 
 std::vector<std::string> check_run(const sim::Scenario& s, const sim::RunResult& r) {
   std::vector<std::string> why = r.violations;
-  const oracle::Cell cell{pol(s.client.policy), pol(s.server.policy), health(s.server.health), adversary(s.network.meddler)};
+  const oracle::Cell cell{to_oracle(s.client.policy), to_oracle(s.server.policy), to_oracle(s.server.health), to_oracle(s.network.meddler)};
   std::vector<oracle::Outcome> allowed;
   if (s.server.tls_port) {
     allowed = {oracle::expected_tls_port(cell.client, cell.server, cell.health)};
@@ -98,22 +89,23 @@ std::vector<std::string> check_run(const sim::Scenario& s, const sim::RunResult&
                           std::find(allowed.begin(), allowed.end(), oracle::Outcome::deferred) != allowed.end();
   if (may_expire) allowed.push_back(oracle::Outcome::bounced);
   for (std::size_t i = 0; i < r.messages.size(); ++i) {
-    const std::string got = sim::outcome_word(r.messages[i]);
-    const bool ok = std::any_of(allowed.begin(), allowed.end(), [&](oracle::Outcome o) { return got == oracle::word(o); });
+    const Outcome outcome = r.messages[i].outcome();
+    const std::string got = to_string(outcome);
+    const bool ok = std::any_of(allowed.begin(), allowed.end(), [&](oracle::Outcome o) { return from_oracle(o) == outcome; });
     if (!ok) {
       std::string want;
       for (const auto o : allowed) want += (want.empty() ? "" : " or ") + std::string(oracle::word(o));
       why.push_back("message " + std::to_string(i + 1) + ": " + got + ", the oracle allows " + want);
     }
-    if (!s.server_script && (got == "delivered-tls" || got == "delivered-plain")) {
-      const oracle::Outcome o = got == "delivered-tls" ? oracle::Outcome::delivered_tls : oracle::Outcome::delivered_plain;
-      const std::string channel = oracle::expected_source_channel(o, s.server.channel, s.server.switch_target.value_or(""));
+    if (!s.server_script && (outcome == Outcome::delivered_tls || outcome == Outcome::delivered_plain)) {
+      const std::string channel =
+          oracle::expected_source_channel(to_oracle(outcome), s.server.channel, s.server.switch_target.value_or(""));
       if (r.messages[i].channel != channel) {
         why.push_back("message " + std::to_string(i + 1) + ": source channel " + r.messages[i].channel + ", expected " + channel);
       }
     }
-    if (s.expect && got != *s.expect) {
-      why.push_back("message " + std::to_string(i + 1) + ": " + got + ", the scenario expects " + *s.expect);
+    if (s.expect && outcome != *s.expect) {
+      why.push_back("message " + std::to_string(i + 1) + ": " + got + ", the scenario expects " + to_string(*s.expect));
     }
   }
   if (s.expect_script_messages && r.script_messages != *s.expect_script_messages) {

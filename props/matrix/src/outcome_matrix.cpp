@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "oracle_words.hpp"
 #include "tlschan/oracle/outcome_oracle.hpp"
 
 namespace tlschan::matrix {
@@ -26,27 +27,6 @@ constexpr Column columns[] = {
 };
 
 constexpr Policy policies[] = {Policy::no, Policy::may, Policy::must};
-
-// The engine's words mapped onto the oracle's, one by one.
-oracle::Pol pol(Policy p) {
-  return p == Policy::no ? oracle::Pol::no : p == Policy::may ? oracle::Pol::may : oracle::Pol::must;
-}
-oracle::Health health(sim::Health h) {
-  return h == sim::Health::ok ? oracle::Health::ok
-         : h == sim::Health::unavailable ? oracle::Health::unavailable
-                                         : oracle::Health::broken;
-}
-oracle::Adversary adversary(sim::MeddlerKind k) {
-  switch (k) {
-    case sim::MeddlerKind::none: return oracle::Adversary::none;
-    case sim::MeddlerKind::strip: return oracle::Adversary::strip;
-    case sim::MeddlerKind::refuse: return oracle::Adversary::refuse;
-    case sim::MeddlerKind::tamper: return oracle::Adversary::tamper;
-    case sim::MeddlerKind::inject_command: return oracle::Adversary::inject_command;
-    case sim::MeddlerKind::inject_response: return oracle::Adversary::inject_response;
-  }
-  return oracle::Adversary::none;
-}
 
 std::uint64_t mix(std::uint64_t seed, std::uint64_t n) {
   std::uint64_t s = seed ^ (n * 0x9e3779b97f4a7c15ULL);
@@ -87,8 +67,8 @@ ExtraResult config_row(const sim::Simulator& simulator, std::string name, const 
   const auto& msg = r.messages.front();
   e.outcome = sim::outcome_word(msg) + (msg.disposition == Disposition::delivered ? " channel=" + msg.channel : "");
   const oracle::Outcome want =
-      sc.server.tls_port ? oracle::expected_tls_port(pol(sc.client.policy), pol(sc.server.policy), oracle::Health::ok)
-                         : oracle::expected({pol(sc.client.policy), pol(sc.server.policy), oracle::Health::ok, oracle::Adversary::none});
+      sc.server.tls_port ? oracle::expected_tls_port(to_oracle(sc.client.policy), to_oracle(sc.server.policy), oracle::Health::ok)
+                         : oracle::expected({to_oracle(sc.client.policy), to_oracle(sc.server.policy), oracle::Health::ok, oracle::Adversary::none});
   e.expected = oracle::word(want);
   if (want == oracle::Outcome::delivered_tls || want == oracle::Outcome::delivered_plain) {
     e.expected += " channel=" + oracle::expected_source_channel(want, sc.server.channel, sc.server.switch_target.value_or(""));
@@ -169,7 +149,7 @@ MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
         c.seed = mix(seed, n++);
         const sim::RunResult r = simulator.run(sc, c.seed);
         c.outcome = sim::outcome_word(r.messages.front());
-        c.expected = oracle::word(oracle::expected({pol(client), pol(col.server), health(col.health), adversary(meddler)}));
+        c.expected = oracle::word(oracle::expected({to_oracle(client), to_oracle(col.server), to_oracle(col.health), to_oracle(meddler)}));
         c.violations = r.violations;
         c.agrees = c.outcome == c.expected && r.violations.empty();
         m.cells.push_back(std::move(c));
@@ -188,7 +168,7 @@ MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
     e.seed = mix(seed, n++);
     const sim::RunResult r = simulator.run(sc, e.seed);
     e.outcome = sim::outcome_word(r.messages.front());
-    e.expected = oracle::word(oracle::expected_tls_port(oracle::Pol::must, pol(col.server), health(col.health)));
+    e.expected = oracle::word(oracle::expected_tls_port(oracle::Pol::must, to_oracle(col.server), to_oracle(col.health)));
     e.agrees = e.outcome == e.expected && r.violations.empty();
     m.extra.push_back(std::move(e));
     tick();
@@ -203,7 +183,7 @@ MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
     const sim::RunResult r = simulator.run(sc, e.seed);
     const auto& msg = r.messages.front();
     e.outcome = sim::outcome_word(msg) + " channel=" + msg.channel;
-    const oracle::Outcome want = oracle::expected({pol(client), oracle::Pol::may, oracle::Health::ok, oracle::Adversary::none});
+    const oracle::Outcome want = oracle::expected({to_oracle(client), oracle::Pol::may, oracle::Health::ok, oracle::Adversary::none});
     e.expected = std::string(oracle::word(want)) + " channel=" + oracle::expected_source_channel(want, "tcp_local", "tcp_tls");
     e.agrees = e.outcome == e.expected && r.violations.empty();
     m.extra.push_back(std::move(e));

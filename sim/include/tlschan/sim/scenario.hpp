@@ -8,15 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "tlschan/outcome.hpp"
 #include "tlschan/policy.hpp"
 #include "tlschan/sim/meddler.hpp"
 #include "tlschan/time.hpp"
 
 namespace tlschan::sim {
 
-enum class Health { ok, unavailable, broken };
-const char* to_string(Health h);
-std::optional<Health> parse_health(std::string_view name);
+// The engine's words, also under sim:: (sim::Health is tlschan::Health).
+using tlschan::Health;
+using tlschan::Outcome;
+using tlschan::parse_health;
+using tlschan::parse_outcome;
+using tlschan::to_string;
 
 struct ServerSpec {
   std::string name = "mx.tlschan.test";
@@ -94,7 +98,7 @@ struct Scenario {
   RetrySpec retry;
   std::vector<ScriptSpec> scripts;
   std::optional<ServerScriptSpec> server_script;  // replaces the real server for the queued messages
-  std::optional<std::string> expect;  // the outcome every message must reach, in the matrix vocabulary
+  std::optional<Outcome> expect;  // the outcome every message must reach
   std::optional<int> expect_script_messages;  // messages the server must accept from the scripts
 };
 

@@ -22,10 +22,12 @@ struct MessageResult {
   bool rfc1047_window = false;   // a connection was lost between the final dot and its reply
   bool fallback = false;         // the may fallback to plaintext happened
   std::string channel;           // the source channel the server recorded (last copy)
+
+  Outcome outcome() const { return outcome_of(disposition, tls); }
 };
 
-// matrix vocabulary: delivered-tls, delivered-plain, bounced, deferred
-std::string outcome_word(const MessageResult& m);
+// The outcome's word: delivered-tls, delivered-plain, bounced, deferred.
+inline std::string outcome_word(const MessageResult& m) { return to_string(m.outcome()); }
 
 struct RunResult {
   std::uint64_t seed = 0;
