@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <system_error>
+#include <thread>
 
 namespace tlschan::net {
 
@@ -24,8 +26,11 @@ SpoolError failure(std::string_view what, const std::filesystem::path& path, int
   return SpoolError{"spool: cannot " + std::string(what) + " " + path.string() + ": " + system_reason(err)};
 }
 
-// Writes `bytes` to a new file, which must not exist yet, and starts its writeback; returns the open
-// descriptor (the sync comes later, beside the other files of the batch).
+// How many of a batch's files are synced at once.
+constexpr std::size_t sync_threads = 8;
+
+// Writes `bytes` to a new file, which must not exist yet; returns the open descriptor (the sync comes
+// later, beside the other files of the batch).
 Expected<int, SpoolError> write_new(const std::filesystem::path& path, std::string_view bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) return unexpected(failure("create", path, errno));
@@ -40,9 +45,6 @@ Expected<int, SpoolError> write_new(const std::filesystem::path& path, std::stri
     }
     done += static_cast<std::size_t>(n);
   }
-  // Only a hint: the blocks of every file of the batch are allocated before the first sync waits,
-  // so that one journal commit covers them all. The sync below is what counts.
-  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   return fd;
 }
 
@@ -159,14 +161,34 @@ std::vector<Expected<std::string, SpoolError>> Spool::store_batch(const std::vec
     }
     p.json_fd = *json_fd;
   }
-  // 2. Every file synced: the first sync's journal commit carries the others' blocks too.
-  for (Pending& p : pending) {
-    if (p.error) continue;
-    if (const int err = sync(p.eml_fd, p.eml_tmp)) {
+  // 2. Every file synced, several at once: syncs in flight together share the file system's
+  // journal commits and cache flushes, where one after another each would pay its own.
+  std::vector<std::size_t> live;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    if (!pending[i].error) live.push_back(i);
+  }
+  const std::size_t files = 2 * live.size();
+  std::vector<int> sync_errors(files, 0);
+  const std::size_t threads = std::min(files, sync_threads);
+  const auto sync_some = [&](std::size_t first) {
+    for (std::size_t k = first; k < files; k += threads) {
+      const Pending& p = pending[live[k / 2]];
+      sync_errors[k] = k % 2 == 0 ? sync(p.eml_fd, p.eml_tmp) : sync(p.json_fd, p.json_tmp);
+    }
+  };
+  if (threads > 0) {
+    std::vector<std::thread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(sync_some, t);
+    sync_some(0);
+    for (auto& h : helpers) h.join();
+  }
+  for (std::size_t j = 0; j < live.size(); ++j) {
+    Pending& p = pending[live[j]];
+    if (const int err = sync_errors[2 * j]) {
       p.give_up(failure("sync", p.eml_tmp, err));
       continue;
     }
-    if (const int err = sync(p.json_fd, p.json_tmp)) {
+    if (const int err = sync_errors[2 * j + 1]) {
       p.give_up(failure("sync", p.json_tmp, err));
       continue;
     }

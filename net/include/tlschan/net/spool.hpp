@@ -2,8 +2,8 @@
 // received, dot-unstuffed) and `<id>.json` beside it (mail_from, rcpt_to, channel, tls, tls_version,
 // cipher, received_at). Both are written under temporary names, synced, renamed, and the folder is
 // synced, before store() returns: only then may the server reply 250. store_batch() does the same for
-// several messages at once and shares the syncs among them (a group commit): every file's writeback
-// is started before the first sync waits, and the folder is synced once, after every rename.
+// several messages at once and shares the syncs among them (a group commit): the batch's files are
+// synced together (several syncs in flight at once), then renamed, then the folder is synced once.
 #pragma once
 
 #include <atomic>
