@@ -116,6 +116,8 @@ rows = [
      "serve (durable spool) vs smtp-sink (stores nothing), messages/s under smtp-source"),
     ("serve_starttls_vs_aiosmtpd", None, None, load.get("serve_starttls_vs_aiosmtpd"), ">= 4",
      "serve vs aiosmtpd (require_starttls), STARTTLS messages/s, %s sessions of our client" % load.get("starttls_sessions", "?")),
+    ("serve_starttls_cpu_vs_aiosmtpd", None, None, load.get("serve_starttls_cpu_vs_aiosmtpd"), "-",
+     "the same, as the servers' own CPU time per message"),
     ("serve_conn_kib", None, None, load.get("serve_conn_kib"), "<= 16",
      "serve's peak RSS per idle plaintext connection (KiB), %s connections, %s answered NOOP"
      % (load.get("serve_idle_connections", "?"), load.get("serve_idle_answered", "?"))),
