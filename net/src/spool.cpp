@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -169,19 +170,21 @@ std::vector<Expected<std::string, SpoolError>> Spool::store_batch(const std::vec
   }
   const std::size_t files = 2 * live.size();
   std::vector<int> sync_errors(files, 0);
-  const std::size_t threads = std::min(files, sync_threads);
-  const auto sync_some = [&](std::size_t first) {
-    for (std::size_t k = first; k < files; k += threads) {
+  std::atomic<std::size_t> next_file{0};
+  const auto sync_files = [&] {
+    for (std::size_t k = next_file++; k < files; k = next_file++) {
       const Pending& p = pending[live[k / 2]];
       sync_errors[k] = k % 2 == 0 ? sync(p.eml_fd, p.eml_tmp) : sync(p.json_fd, p.json_tmp);
     }
   };
-  if (threads > 0) {
-    std::vector<std::thread> helpers;
-    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(sync_some, t);
-    sync_some(0);
-    for (auto& h : helpers) h.join();
+  std::vector<std::thread> helpers;
+  try {
+    while (helpers.size() + 1 < std::min(files, sync_threads)) helpers.emplace_back(sync_files);
+  } catch (const std::system_error&) {
+    // No thread to spare: the files left are synced here, one after another.
   }
+  sync_files();
+  for (auto& h : helpers) h.join();
   for (std::size_t j = 0; j < live.size(); ++j) {
     Pending& p = pending[live[j]];
     if (const int err = sync_errors[2 * j]) {
