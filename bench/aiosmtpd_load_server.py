@@ -12,6 +12,9 @@ from aiosmtpd.handlers import Sink
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+if len(sys.argv) != 4:
+    print(__doc__)
+    sys.exit(0 if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help") else 64)
 port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 ctx.load_cert_chain(cert, key)

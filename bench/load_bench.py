@@ -36,6 +36,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "interop"))
 import postfix_instance  # noqa: E402  (the private Postfix instance of the interop tests)
 
+if len(sys.argv) < 5 or sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0 if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help") else 64)
 tlschan, load_client, cert, key = sys.argv[1:5]
 quick = "--quick" in sys.argv[5:]
 if quick:
@@ -299,8 +302,9 @@ def read_reply(s, deadline):
 def run_idle_section():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     count = IDLE
-    if hard != resource.RLIM_INFINITY and hard < count + 100:
-        count = hard - 100
+    # serve needs its spare descriptors (listeners, the spool's batches) besides one per connection.
+    if hard != resource.RLIM_INFINITY and hard < count + 300:
+        count = max(1, hard - 300)
         notes.append("open-file hard limit %d: %d idle connections instead of %d" % (hard, count, IDLE))
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 100) if hard != resource.RLIM_INFINITY
                                                 else count + 100, hard))
