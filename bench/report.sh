@@ -18,7 +18,7 @@ for a in "$@"; do
 done
 
 cmake --preset default >/dev/null
-cmake --build --preset default --target tlschan_bench tlschan_memory_probe >/dev/null
+cmake --build --preset default --target tlschan_bench tlschan_memory_probe tlschan tlschan_load_client >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -43,10 +43,18 @@ else
   echo '{}' >"$asio"
 fi
 
+# The load section (bench/load_bench.py): tlschan serve against Postfix, smtp-sink and aiosmtpd.
+load_args=()
+if [ "$quick" = 1 ]; then load_args=(--quick); fi
+echo "bench: load: serve against Postfix's smtpd and smtp-sink (smtp-source), aiosmtpd (STARTTLS), idle connections" >&2
+/usr/bin/python3 bench/load_bench.py ./build/bin/tlschan ./build/bin/tlschan_load_client \
+  corpus/certs/server.crt corpus/certs/server.key "${load_args[@]}" >"$work/load.json"
+
 fuzz_table=build-fuzz/fuzz-table.txt
 /usr/bin/python3 - "$work" "$json" "$conns" "$fuzz_table" <<'PY'
 import json, os, platform, sys, datetime
 work, as_json, conns, fuzz_table = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), sys.argv[4]
+load = json.load(open(os.path.join(work, "load.json")))
 bench = {b["name"]: b for b in json.load(open(os.path.join(work, "bench.json")))["benchmarks"]}
 def cpu_s(name):
     b = bench[name]
@@ -100,6 +108,19 @@ rows = [
      "KiB per plaintext connection (client and server sessions)"),
     ("sim_peak_rss_mib_plain", mem["plain"] / 1024, None, mem["plain"] / 1024, "-",
      "peak RSS (MiB) of one simulation of %d concurrent plaintext connections" % conns),
+    # The load section: real processes on loopback, wall-clock rates (bench/load_bench.py).
+    ("serve_vs_postfix_msgs", None, None, load.get("serve_vs_postfix_msgs"), ">= 1.0",
+     "serve (durable spool) vs Postfix smtpd (default queue), messages/s under smtp-source, lower of %s sessions"
+     % "/".join(str(c) for c in load.get("concurrency", []))),
+    ("serve_vs_smtp_sink", None, None, load.get("serve_vs_smtp_sink"), ">= 0.5",
+     "serve (durable spool) vs smtp-sink (stores nothing), messages/s under smtp-source"),
+    ("serve_starttls_vs_aiosmtpd", None, None, load.get("serve_starttls_vs_aiosmtpd"), ">= 4",
+     "serve vs aiosmtpd (require_starttls), STARTTLS messages/s, %s sessions of our client" % load.get("starttls_sessions", "?")),
+    ("serve_starttls_cpu_vs_aiosmtpd", None, None, load.get("serve_starttls_cpu_vs_aiosmtpd"), "-",
+     "the same, as the servers' own CPU time per message"),
+    ("serve_conn_kib", None, None, load.get("serve_conn_kib"), "<= 16",
+     "serve's peak RSS per idle plaintext connection (KiB), %s connections, %s answered NOOP"
+     % (load.get("serve_idle_connections", "?"), load.get("serve_idle_answered", "?"))),
 ]
 fuzz = open(fuzz_table).read() if os.path.exists(fuzz_table) else None
 cpu = "?"
@@ -114,6 +135,7 @@ if as_json:
     out = {k: r for k, _, _, r, _, _ in rows}
     out["machine"] = machine
     out["fuzz_exec_per_s_table"] = fuzz
+    out["load"] = load
     print(json.dumps(out, indent=2))
     sys.exit(0)
 print("tlschan benchmarks, %s" % machine)
@@ -124,6 +146,16 @@ for key, fig, ref, ratio, target, text in rows:
 print()
 print("absolute, for reference only (this machine, this run): bare handshake %.0f us, simulated STARTTLS session %.0f us, "
       "plaintext %.1f us CPU" % (handshake * 1e6, sim_tls * 1e6, sim_plain * 1e6))
+print()
+print("load, messages per second this run: " + ", ".join(
+    "%s %.0f" % (k[len("msgs_per_s_"):], v) for k, v in load.items() if k.startswith("msgs_per_s_")))
+print("  fsyncs: serve syncs each message's .eml and .json and then its folder before the 250 (group commit: "
+      "the messages of a batch share the syncs); Postfix's cleanup syncs the queue file before smtpd's 250, "
+      "not the folder; smtp-sink and aiosmtpd store nothing")
+print("  Postfix: a private instance (tests/interop/postfix_instance.py) with smtpd on a free loopback port, "
+      "mynetworks = 127.0.0.0/8, default_transport = discard; everything else as shipped")
+for note in load.get("load_notes", []):
+    print("  note: " + note)
 print()
 print("fuzzing, from the latest ci/fuzz.sh run (not rerun):")
 print(fuzz if fuzz else "  no ci/fuzz.sh run yet (%s missing)" % fuzz_table)

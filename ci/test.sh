@@ -43,7 +43,7 @@ bench/report.sh --json --quick >"$scratch/bench.json"
 import json, sys
 keys = ["sim_starttls_session_vs_raw_handshake", "sim_plain_vs_starttls_session", "sim_vs_asio_loopback",
         "sim_plain_vs_asio_loopback_plain", "sim_vs_aiosmtpd", "sim_plain_vs_aiosmtpd_plain",
-        "command_parser_vs_memchr", "sim_conn_overhead_kib"]
+        "command_parser_vs_memchr", "sim_conn_overhead_kib", "serve_vs_postfix_msgs", "serve_vs_smtp_sink", "serve_starttls_vs_aiosmtpd", "serve_conn_kib"]
 report = json.load(open(sys.argv[1]))
 missing = [k for k in keys if k not in report]
 if missing:

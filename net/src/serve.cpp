@@ -26,8 +26,9 @@ struct ServeError {
   std::string message;
 };
 
-// Descriptors serve needs besides one per connection: listeners, the spool's files, stdio, OpenSSL.
-constexpr rlim_t spare_descriptors = 64;
+// Descriptors serve needs besides one per connection: listeners, stdio, OpenSSL, and the spool's
+// files (two per message of a batch, one batch per spool thread).
+const rlim_t spare_descriptors = 64 + 2 * Spool::max_batch * ServerOptions{}.spool_threads;
 
 // Raises RLIMIT_NOFILE to fit max_connections; returns the number of connections it fits.
 std::size_t fit_descriptor_limit(std::size_t max_connections, std::ostream& out) {

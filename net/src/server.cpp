@@ -3,7 +3,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <cassert>
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <chrono>
 #include <utility>
 
@@ -116,13 +118,37 @@ void ServerCore::store(std::shared_ptr<ServerConnection> connection, MessageAcce
     auto id = sink(message);
     return hand_back(io, std::move(connection), std::move(id), std::move(message));
   }
-  const auto received_at = std::chrono::system_clock::now();
-  // The work guard keeps io_context::run() going while the message is on the spool's thread.
-  boost::asio::post(*pool, [this, connection = std::move(connection), message = std::move(message),
-                            received_at, work = boost::asio::make_work_guard(io)]() mutable {
-    auto id = spool->store(message, received_at);
-    hand_back(io, std::move(connection), std::move(id), std::move(message));
-  });
+  store_queue.push_back({std::move(connection), std::move(message), std::chrono::system_clock::now()});
+  start_batches();
+}
+
+void ServerCore::start_batches() {
+  while (!store_queue.empty() && batches_in_flight < max_batches_in_flight) {
+    ++batches_in_flight;
+    const std::size_t n = std::min(store_queue.size(), Spool::max_batch);
+    auto batch = std::make_shared<std::vector<Queued>>(std::make_move_iterator(store_queue.begin()),
+                                                       std::make_move_iterator(store_queue.begin() + n));
+    store_queue.erase(store_queue.begin(), store_queue.begin() + n);
+    // The work guard keeps io_context::run() going while the batch is on the spool's thread.
+    boost::asio::post(*pool, [self = shared_from_this(), batch, work = boost::asio::make_work_guard(io)]() mutable {
+      std::vector<SpoolEntry> entries;
+      entries.reserve(batch->size());
+      for (const Queued& q : *batch) entries.push_back({&q.message, q.received_at});
+      auto results = self->spool->store_batch(entries);
+      // Every message's result goes back to the io thread; none before the whole batch is synced.
+      boost::asio::post(self->io, [self, batch, results = std::move(results)]() mutable {
+        --self->batches_in_flight;
+        for (std::size_t i = 0; i < batch->size(); ++i) {
+          Queued& q = (*batch)[i];
+          StoreResult result{std::move(results[i]), std::move(q.message), 0};
+          result.size = result.message.data.size();
+          std::string().swap(result.message.data);
+          q.connection->on_stored(std::move(result));
+        }
+        self->start_batches();
+      });
+    });
+  }
 }
 
 void ServerCore::stop_connections_now() {
@@ -177,7 +203,9 @@ void ServerCore::shutdown(std::function<void()> when_all_closed) {
 Server::Server(boost::asio::io_context& io, Spool& spool, ServerOptions options, std::ostream& log)
     : pool_(std::make_unique<boost::asio::thread_pool>(options.spool_threads == 0 ? 1
                                                                                   : options.spool_threads)) {
+  const std::size_t threads = options.spool_threads == 0 ? 1 : options.spool_threads;
   impl_ = std::make_shared<ServerCore>(io, &spool, pool_.get(), MessageSink(), std::move(options), log);
+  impl_->max_batches_in_flight = threads;
 }
 
 Server::Server(boost::asio::io_context& io, MessageSink sink, ServerOptions options, std::ostream& log) {

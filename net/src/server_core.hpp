@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -41,14 +42,25 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   // Called by a connection once its socket is closed.
   void connection_closed(std::uint64_t number, const std::string& log_line);
   // Stores `message` on the spool's worker thread (or gives it to the sink), then calls
-  // connection->on_stored on the io thread.
+  // connection->on_stored on the io thread. Spool messages wait in store_queue while every worker
+  // is busy; a worker that becomes free takes all of them (up to Spool::max_batch) as one batch,
+  // whose syncs they share: a group commit.
   void store(std::shared_ptr<ServerConnection> connection, MessageAccepted message);
+  void start_batches();
   void log_line(const std::string& line);
 
   boost::asio::io_context& io;
   Spool* spool;
   boost::asio::thread_pool* pool;
   MessageSink sink;
+  struct Queued {
+    std::shared_ptr<ServerConnection> connection;
+    MessageAccepted message;
+    std::chrono::system_clock::time_point received_at;
+  };
+  std::vector<Queued> store_queue;  // io thread only
+  std::size_t batches_in_flight = 0;
+  std::size_t max_batches_in_flight = 1;  // the spool's worker threads
   ServerOptions options;
   std::ostream& log;
   // Sessions run on one thread, so one buffer serves every socket's reads: an idle connection holds

@@ -4,12 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <system_error>
+#include <thread>
 
 namespace tlschan::net {
 
@@ -23,10 +27,14 @@ SpoolError failure(std::string_view what, const std::filesystem::path& path, int
   return SpoolError{"spool: cannot " + std::string(what) + " " + path.string() + ": " + system_reason(err)};
 }
 
-// Writes `bytes` to a new file and syncs it; the file must not exist yet.
-std::optional<SpoolError> write_synced(const std::filesystem::path& path, std::string_view bytes) {
+// How many of a batch's files are synced at once.
+constexpr std::size_t sync_threads = 8;
+
+// Writes `bytes` to a new file, which must not exist yet; returns the open descriptor (the sync comes
+// later, beside the other files of the batch).
+Expected<int, SpoolError> write_new(const std::filesystem::path& path, std::string_view bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (fd < 0) return failure("create", path, errno);
+  if (fd < 0) return unexpected(failure("create", path, errno));
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -34,27 +42,11 @@ std::optional<SpoolError> write_synced(const std::filesystem::path& path, std::s
     if (n < 0) {
       const int err = errno;
       ::close(fd);
-      return failure("write", path, err);
+      return unexpected(failure("write", path, err));
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return failure("sync", path, err);
-  }
-  if (::close(fd) != 0) return failure("close", path, errno);
-  return std::nullopt;
-}
-
-std::optional<SpoolError> sync_folder(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return failure("open the folder", dir, errno);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return failure("sync the folder", dir, err);
-  return std::nullopt;
+  return fd;
 }
 
 std::optional<SpoolError> rename_into_place(const std::filesystem::path& from,
@@ -62,6 +54,30 @@ std::optional<SpoolError> rename_into_place(const std::filesystem::path& from,
   if (::rename(from.c_str(), to.c_str()) != 0) return failure("rename into", to, errno);
   return std::nullopt;
 }
+
+// One message on its way through store_batch.
+struct Pending {
+  std::string id;
+  std::filesystem::path eml, json, eml_tmp, json_tmp;
+  int eml_fd = -1;
+  int json_fd = -1;
+  std::optional<SpoolError> error;
+
+  void close_files() {
+    if (eml_fd >= 0) ::close(eml_fd);
+    if (json_fd >= 0) ::close(json_fd);
+    eml_fd = json_fd = -1;
+  }
+  // Nothing of the message stays, under any name.
+  void give_up(SpoolError e) {
+    close_files();
+    ::unlink(eml_tmp.c_str());
+    ::unlink(json_tmp.c_str());
+    ::unlink(json.c_str());
+    ::unlink(eml.c_str());
+    if (!error) error = std::move(e);
+  }
+};
 
 }  // namespace
 
@@ -92,7 +108,7 @@ std::string spool_json(const MessageAccepted& message, std::chrono::system_clock
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
-Expected<Spool, SpoolError> Spool::open(const std::filesystem::path& dir) {
+Expected<Spool, SpoolError> Spool::open(const std::filesystem::path& dir, SyncFunction sync) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
@@ -100,7 +116,12 @@ Expected<Spool, SpoolError> Spool::open(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir, ec)) {
     return unexpected(SpoolError{"spool: " + dir.string() + " is not a folder"});
   }
-  return Spool(dir);
+  return Spool(dir, std::move(sync));
+}
+
+int Spool::sync(int fd, const std::filesystem::path& path) const {
+  if (sync_) return sync_(fd, path);
+  return ::fsync(fd) == 0 ? 0 : errno;
 }
 
 std::string Spool::next_id(std::chrono::system_clock::time_point received_at) {
@@ -114,25 +135,115 @@ std::string Spool::next_id(std::chrono::system_clock::time_point received_at) {
 
 Expected<std::string, SpoolError> Spool::store(const MessageAccepted& message,
                                                std::chrono::system_clock::time_point received_at) {
-  const std::string id = next_id(received_at);
-  const auto eml = dir_ / (id + ".eml");
-  const auto json = dir_ / (id + ".json");
-  const auto eml_tmp = dir_ / ("." + id + ".eml.tmp");
-  const auto json_tmp = dir_ / ("." + id + ".json.tmp");
-  const auto give_up = [&](SpoolError e) {
-    ::unlink(eml_tmp.c_str());
-    ::unlink(json_tmp.c_str());
-    ::unlink(json.c_str());
-    ::unlink(eml.c_str());
-    return unexpected(std::move(e));
+  auto results = store_batch({SpoolEntry{&message, received_at}});
+  return std::move(results.front());
+}
+
+std::vector<Expected<std::string, SpoolError>> Spool::store_batch(const std::vector<SpoolEntry>& batch) {
+  std::vector<Pending> pending(batch.size());
+  // 1. Both files of every message written under temporary names, their writeback started.
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    Pending& p = pending[i];
+    p.id = next_id(batch[i].received_at);
+    p.eml = dir_ / (p.id + ".eml");
+    p.json = dir_ / (p.id + ".json");
+    p.eml_tmp = dir_ / ("." + p.id + ".eml.tmp");
+    p.json_tmp = dir_ / ("." + p.id + ".json.tmp");
+    auto eml_fd = write_new(p.eml_tmp, batch[i].message->data);
+    if (!eml_fd) {
+      p.give_up(eml_fd.error());
+      continue;
+    }
+    p.eml_fd = *eml_fd;
+    auto json_fd = write_new(p.json_tmp, spool_json(*batch[i].message, batch[i].received_at));
+    if (!json_fd) {
+      p.give_up(json_fd.error());
+      continue;
+    }
+    p.json_fd = *json_fd;
+  }
+  // 2. Every file synced, several at once: syncs in flight together share the file system's
+  // journal commits and cache flushes, where one after another each would pay its own.
+  std::vector<std::size_t> live;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    if (!pending[i].error) live.push_back(i);
+  }
+  const std::size_t files = 2 * live.size();
+  std::vector<int> sync_errors(files, 0);
+  std::atomic<std::size_t> next_file{0};
+  const auto sync_files = [&] {
+    for (std::size_t k = next_file++; k < files; k = next_file++) {
+      const Pending& p = pending[live[k / 2]];
+      sync_errors[k] = k % 2 == 0 ? sync(p.eml_fd, p.eml_tmp) : sync(p.json_fd, p.json_tmp);
+    }
   };
-  // The .json is renamed last: a reader that sees it finds the .eml complete beside it.
-  if (auto e = write_synced(eml_tmp, message.data)) return give_up(*e);
-  if (auto e = write_synced(json_tmp, spool_json(message, received_at))) return give_up(*e);
-  if (auto e = rename_into_place(eml_tmp, eml)) return give_up(*e);
-  if (auto e = rename_into_place(json_tmp, json)) return give_up(*e);
-  if (auto e = sync_folder(dir_)) return give_up(*e);
-  return id;
+  std::vector<std::thread> helpers;
+  try {
+    while (helpers.size() + 1 < std::min(files, sync_threads)) helpers.emplace_back(sync_files);
+  } catch (const std::system_error&) {
+    // No thread to spare: the files left are synced here, one after another.
+  }
+  sync_files();
+  for (auto& h : helpers) h.join();
+  for (std::size_t j = 0; j < live.size(); ++j) {
+    Pending& p = pending[live[j]];
+    if (const int err = sync_errors[2 * j]) {
+      p.give_up(failure("sync", p.eml_tmp, err));
+      continue;
+    }
+    if (const int err = sync_errors[2 * j + 1]) {
+      p.give_up(failure("sync", p.json_tmp, err));
+      continue;
+    }
+    const int eml_rc = ::close(p.eml_fd);
+    const int eml_err = errno;
+    p.eml_fd = -1;
+    const int json_rc = ::close(p.json_fd);
+    const int json_err = errno;
+    p.json_fd = -1;
+    if (eml_rc != 0) p.give_up(failure("close", p.eml_tmp, eml_err));
+    if (json_rc != 0) p.give_up(failure("close", p.json_tmp, json_err));
+  }
+  // 3. The renames; the .json last: a reader that sees it finds the .eml complete beside it.
+  bool any = false;
+  for (Pending& p : pending) {
+    if (p.error) continue;
+    if (auto e = rename_into_place(p.eml_tmp, p.eml)) {
+      p.give_up(*e);
+      continue;
+    }
+    if (auto e = rename_into_place(p.json_tmp, p.json)) {
+      p.give_up(*e);
+      continue;
+    }
+    any = true;
+  }
+  // 4. The folder, once for the batch: only now is any message of it acknowledged.
+  if (any) {
+    std::optional<SpoolError> folder_error;
+    const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      folder_error = failure("open the folder", dir_, errno);
+    } else {
+      if (const int err = sync(fd, dir_)) folder_error = failure("sync the folder", dir_, err);
+      ::close(fd);
+    }
+    if (folder_error) {
+      for (Pending& p : pending) {
+        if (!p.error) p.give_up(*folder_error);
+      }
+    }
+  }
+  std::vector<Expected<std::string, SpoolError>> results;
+  results.reserve(pending.size());
+  for (Pending& p : pending) {
+    if (p.error) {
+      results.emplace_back(unexpected(std::move(*p.error)));
+    } else {
+      results.emplace_back(std::move(p.id));
+    }
+  }
+  return results;
 }
 
 }  // namespace tlschan::net

@@ -1,0 +1,314 @@
+// The spool's group commit: Spool::store_batch on its own, and `tlschan serve`'s Server with a real
+// spool under many concurrent sessions. Each client checks, at the moment its 250 arrives, that its
+// message's files are in the spool, complete, and were synced before the folder sync that followed
+// their renames. Syncs go through a recording function, which also makes chosen syncs fail.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tlschan/net/server.hpp"
+#include "tlschan/net/spool.hpp"
+
+namespace tlschan::net {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A new empty folder, removed at the end.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "tlschan-spool-test-XXXXXX").string();
+    EXPECT_NE(::mkdtemp(t.data()), nullptr);
+    path = t;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// Every sync in order (the path given), and which ones fail.
+struct SyncLog {
+  std::mutex mutex;
+  std::vector<std::string> synced;  // file names, "" for the folder
+  std::function<bool(const fs::path&)> fails = [](const fs::path&) { return false; };
+  std::chrono::milliseconds folder_delay{0};
+
+  SyncFunction function(const fs::path& folder) {
+    return [this, folder](int fd, const fs::path& path) -> int {
+      const bool is_folder = path == folder;
+      if (is_folder && folder_delay.count() > 0) std::this_thread::sleep_for(folder_delay);
+      if (fails(path)) return EIO;
+      if (::fsync(fd) != 0) return errno;
+      std::lock_guard lock(mutex);
+      synced.push_back(is_folder ? std::string() : path.filename().string());
+      return 0;
+    };
+  }
+  std::vector<std::string> snapshot() {
+    std::lock_guard lock(mutex);
+    return synced;
+  }
+};
+
+MessageAccepted message(int i) {
+  MessageAccepted m;
+  m.envelope.mail_from = "sender-" + std::to_string(i) + "@client.tlschan.test";
+  m.envelope.rcpt_to = {"bob@mx.tlschan.test"};
+  m.channel = "tcp_local";
+  m.data = "Subject: " + std::to_string(i) + "\r\n\r\nbody " + std::to_string(i) + "\r\n";
+  return m;
+}
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(SpoolBatch, EveryMessageStoredWithOneFolderSyncAfterEveryFileSync) {
+  TempDir dir;
+  SyncLog log;
+  auto spool = Spool::open(dir.path, log.function(dir.path));
+  ASSERT_TRUE(spool.has_value());
+  std::vector<MessageAccepted> messages;
+  for (int i = 0; i < 5; ++i) messages.push_back(message(i));
+  std::vector<SpoolEntry> batch;
+  for (const auto& m : messages) batch.push_back({&m, std::chrono::system_clock::now()});
+  const auto results = spool->store_batch(batch);
+  ASSERT_EQ(results.size(), 5u);
+  const auto synced = log.snapshot();
+  ASSERT_EQ(synced.size(), 11u);  // two files per message, then the folder once
+  EXPECT_EQ(synced.back(), "");
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(results[i].has_value()) << results[i].error().message;
+    const std::string& id = *results[i];
+    EXPECT_EQ(read_file(dir.path / (id + ".eml")), messages[i].data);
+    const auto meta = nlohmann::json::parse(read_file(dir.path / (id + ".json")));
+    EXPECT_EQ(meta["mail_from"], messages[i].envelope.mail_from);
+    EXPECT_NE(std::find(synced.begin(), synced.end() - 1, "." + id + ".eml.tmp"), synced.end() - 1);
+    EXPECT_NE(std::find(synced.begin(), synced.end() - 1, "." + id + ".json.tmp"), synced.end() - 1);
+  }
+  EXPECT_EQ(names_in(dir.path).size(), 10u);  // no temporary file left
+}
+
+TEST(SpoolBatch, AFileSyncFailureFailsThatMessageAloneAndLeavesNothingOfIt) {
+  TempDir dir;
+  SyncLog log;
+  log.fails = [](const fs::path& p) {
+    return p.filename().string().ends_with(".eml.tmp") && read_file(p).find("body 2") != std::string::npos;
+  };
+  auto spool = Spool::open(dir.path, log.function(dir.path));
+  ASSERT_TRUE(spool.has_value());
+  std::vector<MessageAccepted> messages;
+  for (int i = 0; i < 4; ++i) messages.push_back(message(i));
+  std::vector<SpoolEntry> batch;
+  for (const auto& m : messages) batch.push_back({&m, std::chrono::system_clock::now()});
+  const auto results = spool->store_batch(batch);
+  ASSERT_EQ(results.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(results[i].has_value(), i != 2) << i;
+  ASSERT_FALSE(results[2].has_value());
+  EXPECT_NE(results[2].error().message.find("cannot sync"), std::string::npos) << results[2].error().message;
+  const auto names = names_in(dir.path);
+  EXPECT_EQ(names.size(), 6u);
+  for (const auto& n : names) EXPECT_EQ(read_file(dir.path / n).find("body 2"), std::string::npos) << n;
+}
+
+TEST(SpoolBatch, AFolderSyncFailureFailsEveryMessageOfTheBatch) {
+  TempDir dir;
+  SyncLog log;
+  const fs::path folder = dir.path;
+  log.fails = [folder](const fs::path& p) { return p == folder; };
+  auto spool = Spool::open(dir.path, log.function(dir.path));
+  ASSERT_TRUE(spool.has_value());
+  std::vector<MessageAccepted> messages;
+  for (int i = 0; i < 3; ++i) messages.push_back(message(i));
+  std::vector<SpoolEntry> batch;
+  for (const auto& m : messages) batch.push_back({&m, std::chrono::system_clock::now()});
+  const auto results = spool->store_batch(batch);
+  for (const auto& r : results) {
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("cannot sync the folder"), std::string::npos) << r.error().message;
+  }
+  EXPECT_TRUE(names_in(dir.path).empty());
+  // store() is a batch of one, with the same rule.
+  EXPECT_FALSE(spool->store(messages[0], std::chrono::system_clock::now()).has_value());
+  EXPECT_TRUE(names_in(dir.path).empty());
+}
+
+// serve's Server on a real spool, its io_context on its own thread, and `clients` blocking SMTP
+// clients at once, one message each. Each returns the reply to its end of data and whether, when
+// that reply came, its message was in the spool, complete and synced as the contract says.
+struct Outcome {
+  std::string reply;
+  bool in_spool = false;
+  bool complete = false;
+  bool synced_before_folder = false;
+};
+
+std::vector<Outcome> run_clients(const fs::path& dir, SyncLog& log, int clients) {
+  auto spool = Spool::open(dir, log.function(dir));
+  EXPECT_TRUE(spool.has_value());
+  boost::asio::io_context io(1);
+  std::ostream no_log(nullptr);
+  std::optional<Server> server;
+  server.emplace(io, *spool, ServerOptions{}, no_log);
+  Listener listener;
+  listener.endpoint = boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0);
+  listener.session.hostname = "mx.tlschan.test";
+  listener.session.channel = "tcp_local";
+  listener.session.policy = Policy::no;
+  listener.session.acknowledge_messages = true;
+  listener.service = "test";
+  const auto bound = server->add_listener(std::move(listener));
+  EXPECT_TRUE(bound.has_value());
+  server->start();
+  std::thread io_thread([&] { io.run(); });
+
+  std::vector<Outcome> outcomes(clients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] {
+      Outcome& out = outcomes[i];
+      boost::asio::io_context cio;
+      boost::asio::ip::tcp::socket s(cio);
+      boost::system::error_code ec;
+      s.connect(*bound, ec);
+      if (ec) return;
+      boost::asio::streambuf buf;
+      // One whole reply (its last line has a space after the code).
+      const auto reply = [&]() -> std::string {
+        std::string all;
+        for (;;) {
+          boost::asio::read_until(s, buf, "\r\n", ec);
+          if (ec) return all;
+          std::istream in(&buf);
+          std::string line;
+          std::getline(in, line);
+          all += line + "\n";
+          if (line.size() < 4 || line[3] != '-') return all;
+        }
+      };
+      const auto say = [&](const std::string& text) {
+        boost::asio::write(s, boost::asio::buffer(text), ec);
+        return reply();
+      };
+      const MessageAccepted m = message(i);
+      reply();
+      say("EHLO client.tlschan.test\r\n");
+      say("MAIL FROM:<" + m.envelope.mail_from + ">\r\n");
+      say("RCPT TO:<bob@mx.tlschan.test>\r\n");
+      say("DATA\r\n");
+      out.reply = say(m.data + ".\r\n");
+      // Now, before anything else: is the message where the 250 says it is?
+      const auto synced = log.snapshot();
+      for (const auto& e : fs::directory_iterator(dir)) {
+        const std::string name = e.path().filename().string();
+        if (!name.ends_with(".json") || name.starts_with(".")) continue;
+        const auto meta = nlohmann::json::parse(read_file(e.path()), nullptr, false);
+        if (meta.is_discarded() || meta["mail_from"] != m.envelope.mail_from) continue;
+        out.in_spool = true;
+        const std::string id = name.substr(0, name.size() - 5);
+        out.complete = read_file(dir / (id + ".eml")) == m.data;
+        const auto at = [&](const std::string& n) { return std::find(synced.begin(), synced.end(), n); };
+        const auto eml = at("." + id + ".eml.tmp");
+        const auto json = at("." + id + ".json.tmp");
+        out.synced_before_folder = eml != synced.end() && json != synced.end() &&
+                                   std::find(std::max(eml, json), synced.end(), "") != synced.end();
+      }
+      say("QUIT\r\n");
+    });
+  }
+  for (auto& t : threads) t.join();
+  server->shutdown();
+  io_thread.join();
+  server.reset();
+  return outcomes;
+}
+
+TEST(SpoolServer, ConcurrentSessionsGetTheir250OnlyOnceTheirMessageIsSynced) {
+  TempDir dir;
+  SyncLog log;
+  log.folder_delay = std::chrono::milliseconds(20);  // messages pile up behind a sync: batches
+  constexpr int clients = 40;
+  const auto outcomes = run_clients(dir.path, log, clients);
+  for (int i = 0; i < clients; ++i) {
+    EXPECT_TRUE(outcomes[i].reply.starts_with("250 ")) << i << ": " << outcomes[i].reply;
+    EXPECT_TRUE(outcomes[i].in_spool) << i;
+    EXPECT_TRUE(outcomes[i].complete) << i;
+    EXPECT_TRUE(outcomes[i].synced_before_folder) << i;
+  }
+  const auto synced = log.snapshot();
+  const auto folder_syncs = std::count(synced.begin(), synced.end(), "");
+  EXPECT_EQ(synced.size() - static_cast<std::size_t>(folder_syncs), 2u * clients);
+  EXPECT_LT(folder_syncs, clients) << "no batch held more than one message";
+}
+
+TEST(SpoolServer, ASyncFailureGives451AndNoSpoolEntryWhileTheBatchGoesOn) {
+  TempDir dir;
+  SyncLog log;
+  log.folder_delay = std::chrono::milliseconds(20);
+  log.fails = [](const fs::path& p) {
+    return p.filename().string().ends_with(".json.tmp") &&
+           read_file(p).find("\"sender-7@client.tlschan.test\"") != std::string::npos;
+  };
+  constexpr int clients = 20;
+  const auto outcomes = run_clients(dir.path, log, clients);
+  for (int i = 0; i < clients; ++i) {
+    if (i == 7) {
+      EXPECT_TRUE(outcomes[i].reply.starts_with("451 ")) << outcomes[i].reply;
+      EXPECT_FALSE(outcomes[i].in_spool);
+    } else {
+      EXPECT_TRUE(outcomes[i].reply.starts_with("250 ")) << i << ": " << outcomes[i].reply;
+      EXPECT_TRUE(outcomes[i].in_spool && outcomes[i].complete && outcomes[i].synced_before_folder) << i;
+    }
+  }
+  EXPECT_EQ(names_in(dir.path).size(), 2u * (clients - 1));
+}
+
+TEST(SpoolServer, AFolderSyncFailureGives451ToEverySessionOfTheBatch) {
+  TempDir dir;
+  SyncLog log;
+  const fs::path folder = dir.path;
+  log.fails = [folder](const fs::path& p) { return p == folder; };
+  constexpr int clients = 10;
+  const auto outcomes = run_clients(dir.path, log, clients);
+  for (int i = 0; i < clients; ++i) {
+    EXPECT_TRUE(outcomes[i].reply.starts_with("451 ")) << i << ": " << outcomes[i].reply;
+    EXPECT_FALSE(outcomes[i].in_spool) << i;
+  }
+  EXPECT_TRUE(names_in(dir.path).empty());
+}
+
+}  // namespace
+}  // namespace tlschan::net
