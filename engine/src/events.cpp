@@ -12,6 +12,7 @@ const char* to_string(CloseReason r) {
     case CloseReason::peer_closed: return "peer-closed";
     case CloseReason::protocol_error: return "protocol-error";
     case CloseReason::tls_required: return "tls-required";
+    case CloseReason::shutdown: return "shutdown";
   }
   return "?";
 }

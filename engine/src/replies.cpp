@@ -14,7 +14,7 @@ struct Entry {
   ReplySpec spec;
 };
 
-constexpr std::array<Entry, 28> table{{
+constexpr std::array<Entry, static_cast<std::size_t>(ReplyId::count_)> table{{
     {ReplyId::greeting, {220, "", "ESMTP tlschan"}},
     {ReplyId::ehlo_hello, {250, "", "Hello"}},
     {ReplyId::ok, {250, "2.0.0", "Ok"}},
@@ -43,15 +43,18 @@ constexpr std::array<Entry, 28> table{{
     {ReplyId::too_many_recipients, {452, "4.5.3", "Too many recipients"}},
     {ReplyId::too_many_errors, {421, "4.7.0", "Too many errors, closing connection"}},
     {ReplyId::idle_timeout, {421, "4.4.2", "Timeout, closing connection"}},
+    {ReplyId::shutting_down, {421, "4.3.2", "Service shutting down"}},
 }};
 
+// The table has one row per ReplyId (its size is the number of ids, and a row left out leaves a
+// default row, id 0, out of place), in enum order, so that an id indexes its row.
 constexpr bool table_in_enum_order() {
   for (std::size_t i = 0; i < table.size(); ++i) {
-    if (static_cast<std::size_t>(table[i].id) != i) return false;
+    if (static_cast<std::size_t>(table[i].id) != i || table[i].spec.code == 0) return false;
   }
   return true;
 }
-static_assert(table_in_enum_order(), "the reply table must list every ReplyId in enum order");
+static_assert(table_in_enum_order(), "the reply table must list every ReplyId, once, in enum order");
 
 }  // namespace
 

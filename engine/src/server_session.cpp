@@ -87,6 +87,14 @@ void ServerSession::on_peer_closed(Time) {
   close(CloseReason::peer_closed, phase_ == Phase::data ? "closed during DATA; the message was not accepted" : "");
 }
 
+void ServerSession::shutdown(Time now) {
+  if (phase_ == Phase::closed || phase_ == Phase::awaiting_ack) return;
+  last_activity_ = now;
+  const bool in_data = phase_ == Phase::data;
+  if (phase_ != Phase::handshake) reply(ReplyId::shutting_down);
+  close(CloseReason::shutdown, in_data ? "the server stopped during DATA; the message was not accepted" : "");
+}
+
 void ServerSession::on_deadline(Time now) {
   const auto due = deadline();
   if (!due || now < *due) return;

@@ -191,6 +191,7 @@ void ServerConnection::on_stored(StoreResult result) {
   core_->log_line(line.str());
   if (closed_) return;
   session_.acknowledge(result.id.has_value(), steady_now());
+  if (stopping_) session_.shutdown(steady_now());
   pump();
 }
 
@@ -220,9 +221,12 @@ void ServerConnection::on_timer(std::uint64_t generation, const boost::system::e
   pump();
 }
 
+// The server stops: 421 4.3.2 now, or, for a message past its final dot, once it is stored and
+// answered (on_stored).
 void ServerConnection::stop_now() {
+  stopping_ = true;
   if (closed_ || session_.finished()) return;
-  if (const auto due = session_.deadline()) session_.on_deadline(*due);
+  session_.shutdown(steady_now());
   pump();
 }
 

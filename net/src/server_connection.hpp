@@ -26,7 +26,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
                    const Listener& listener, std::string listener_name, std::uint64_t number);
 
   void start();
-  // The shutdown grace is over: the session gets its own timeout (421 4.4.2) and closes.
+  // The shutdown grace is over: the session gets 421 4.3.2 and closes (a message past its final
+  // dot is stored and answered first).
   void stop_now();
   // The last bytes did not leave in time either: close the socket.
   void abort();
@@ -59,6 +60,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   bool reading_ = false;
   bool storing_ = false;  // a MessageAccepted is on the spool's thread; its 250 waits
   bool closed_ = false;
+  bool stopping_ = false;  // the server stops: the session ends with 421 4.3.2
   std::optional<Time> linger_until_;  // set once the session is finished
 
   bool timer_pending_ = false;

@@ -30,6 +30,7 @@ TEST(ReplyTable, CodesAndEnhancedCodesFixedByTheSpec) {
       {ReplyId::bad_parameter, 555, "5.5.4"},   {ReplyId::bad_sequence, 503, "5.5.1"},
       {ReplyId::message_too_big, 552, "5.3.4"}, {ReplyId::message_malformed, 550, "5.6.0"},
       {ReplyId::too_many_errors, 421, "4.7.0"}, {ReplyId::idle_timeout, 421, "4.4.2"},
+      {ReplyId::shutting_down, 421, "4.3.2"},
   };
   for (const Row& r : rows) {
     EXPECT_EQ(reply_spec(r.id).code, r.code);

@@ -571,6 +571,46 @@ TEST(ServerWire, IdleTimeout_421_4_4_2) {
   EXPECT_EQ(closed[0].reason, CloseReason::idle_timeout);
 }
 
+TEST(ServerWire, Shutdown_421_4_3_2_AndClosed) {
+  ServerHarness h = greeted(server_config(Policy::no));
+  h.send("NOOP\r\n");
+  h.server().shutdown(h.now());
+  EXPECT_EQ(h.read(), "421 4.3.2 Service shutting down\r\n");
+  EXPECT_TRUE(h.server().finished());
+  const auto closed = h.events_of<Closed>();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].reason, CloseReason::shutdown);
+}
+
+TEST(ServerWire, ShutdownDuringDataAcceptsNothing) {
+  ServerHarness h = greeted(server_config(Policy::no));
+  h.send("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+  h.send("half a message\r\n");
+  h.read();
+  h.server().shutdown(h.now());
+  EXPECT_EQ(h.read(), "421 4.3.2 Service shutting down\r\n");
+  EXPECT_TRUE(h.server().finished());
+  EXPECT_TRUE(h.events_of<MessageAccepted>().empty());
+}
+
+TEST(ServerWire, ShutdownPastTheFinalDot_TheMessageIsAnsweredFirst) {
+  ServerConfig c = server_config(Policy::no);
+  c.acknowledge_messages = true;
+  ServerHarness h = greeted(c);
+  h.send("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+  h.send("x\r\n.\r\n");
+  h.read();
+  h.server().shutdown(h.now());  // waiting for the store: not yet
+  EXPECT_FALSE(h.server().finished());
+  EXPECT_EQ(h.read(), "");
+  h.server().acknowledge(true, h.now());
+  h.server().shutdown(h.now());
+  const std::string r = h.read();
+  EXPECT_TRUE(starts_with(r, "250 2.0.0")) << r;
+  EXPECT_NE(r.find("\r\n421 4.3.2 Service shutting down\r\n"), std::string::npos) << r;
+  EXPECT_TRUE(h.server().finished());
+}
+
 TEST(ServerWire, PeerCloseDuringDataAcceptsNothing) {
   ServerHarness h = greeted(server_config(Policy::no));
   h.send("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");

@@ -158,8 +158,8 @@ try:
         data, closed = s.read_until_closed(timeout=10)
         elapsed = time.monotonic() - start
         s.close()
-        checks.check(closed and data.startswith(b"421 4.4.2") and 1.5 <= elapsed <= 5,
-                     "after the 2 s grace the idle session gets 421 4.4.2 and is closed", f"{data!r} after {elapsed:.1f} s")
+        checks.check(closed and data.startswith(b"421 4.3.2 Service shutting down\r\n") and 1.5 <= elapsed <= 5,
+                     "after the 2 s grace the idle session gets 421 4.3.2 and is closed", f"{data!r} after {elapsed:.1f} s")
         try:
             rc = serve.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

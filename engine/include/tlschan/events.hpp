@@ -24,6 +24,7 @@ enum class CloseReason {
   peer_closed,        // the peer closed or reset the connection
   protocol_error,     // the client read something it cannot accept (spec section 8)
   tls_required,       // a must client found no way to TLS and quit
+  shutdown,           // the server stops: 421 4.3.2
 };
 
 const char* to_string(CloseReason r);

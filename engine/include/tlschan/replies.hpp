@@ -36,6 +36,8 @@ enum class ReplyId {
   too_many_recipients,   // 452 4.5.3
   too_many_errors,       // 421 4.7.0
   idle_timeout,          // 421 4.4.2
+  shutting_down,         // 421 4.3.2 (the server stops: semantics.md section 7)
+  count_                 // not a reply: the number of replies, for the table's check
 };
 
 struct ReplySpec {

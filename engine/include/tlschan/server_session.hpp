@@ -68,6 +68,10 @@ class ServerSession {
   void on_peer_closed(Time now);
   // The driver's timer for deadline() fired.
   void on_deadline(Time now);
+  // The server stops (semantics.md section 7): an open session gets 421 4.3.2 and is closed; a
+  // message in DATA is not accepted. A session waiting for its message's acknowledge() is left to
+  // answer it first: call shutdown again after acknowledging.
+  void shutdown(Time now);
   std::optional<Time> deadline() const;
 
   // With acknowledge_messages: the last MessageAccepted is stored (or could not be).
