@@ -12,10 +12,11 @@ namespace tlschan {
 
 namespace {
 
+// A command verb's name and its Verb (whether a must policy answers it 530 before TLS is decided
+// per command, after its syntax: handle_command).
 struct VerbEntry {
   std::string_view name;
   int verb;
-  bool gated;  // refused with 530 under a must policy before TLS
 };
 
 }  // namespace
@@ -214,18 +215,18 @@ void ServerSession::handle_line(const CommandLineView& line) {
     return;
   }
   static constexpr std::array<VerbEntry, 12> verbs{{
-      {"EHLO", static_cast<int>(Verb::ehlo), false},
-      {"HELO", static_cast<int>(Verb::helo), false},
-      {"MAIL", static_cast<int>(Verb::mail), true},
-      {"RCPT", static_cast<int>(Verb::rcpt), true},
-      {"DATA", static_cast<int>(Verb::data), true},
-      {"RSET", static_cast<int>(Verb::rset), false},
-      {"NOOP", static_cast<int>(Verb::noop), false},
-      {"QUIT", static_cast<int>(Verb::quit), false},
-      {"VRFY", static_cast<int>(Verb::vrfy), true},
-      {"EXPN", static_cast<int>(Verb::expn), true},
-      {"HELP", static_cast<int>(Verb::help), true},
-      {"STARTTLS", static_cast<int>(Verb::starttls), false},
+      {"EHLO", static_cast<int>(Verb::ehlo)},
+      {"HELO", static_cast<int>(Verb::helo)},
+      {"MAIL", static_cast<int>(Verb::mail)},
+      {"RCPT", static_cast<int>(Verb::rcpt)},
+      {"DATA", static_cast<int>(Verb::data)},
+      {"RSET", static_cast<int>(Verb::rset)},
+      {"NOOP", static_cast<int>(Verb::noop)},
+      {"QUIT", static_cast<int>(Verb::quit)},
+      {"VRFY", static_cast<int>(Verb::vrfy)},
+      {"EXPN", static_cast<int>(Verb::expn)},
+      {"HELP", static_cast<int>(Verb::help)},
+      {"STARTTLS", static_cast<int>(Verb::starttls)},
   }};
   const std::string_view text = line.text;
   const auto space = text.find(' ');
