@@ -150,6 +150,25 @@ bool operator==(const ReplyView& a, const Reply& b) {
   return true;
 }
 
+ReplyParser::ReplyParser(const ReplyParser& other)
+    : line_(other.line_),
+      text_(other.text_capacity_ != 0 ? new char[other.text_capacity_] : nullptr),
+      text_size_(other.text_size_),
+      text_capacity_(other.text_capacity_),
+      finished_(other.finished_),
+      code_(other.code_) {
+  if (text_size_ != 0) std::memcpy(text_.get(), other.text_.get(), text_size_);
+  views_.reserve(other.views_.size());
+  for (const std::string_view v : other.views_) {
+    views_.emplace_back(text_.get() + (v.data() - other.text_.get()), v.size());
+  }
+}
+
+ReplyParser& ReplyParser::operator=(const ReplyParser& other) {
+  if (this != &other) *this = ReplyParser(other);
+  return *this;
+}
+
 std::optional<ParsedReply> ReplyParser::next(std::string_view& input) {
   auto view = next_view(input);
   if (!view) return std::nullopt;

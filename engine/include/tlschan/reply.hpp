@@ -66,6 +66,14 @@ class ReplyParser {
  public:
   static constexpr std::size_t max_line = 512;
 
+  ReplyParser() = default;
+  // A copy holds its own buffers, with the views of a partial reply moved into them.
+  ReplyParser(const ReplyParser& other);
+  ReplyParser& operator=(const ReplyParser& other);
+  ReplyParser(ReplyParser&&) noexcept = default;
+  ReplyParser& operator=(ReplyParser&&) noexcept = default;
+  ~ReplyParser() = default;
+
   // Consumes bytes from the front of `input` up to the end of one complete reply (single or
   // multiline) and returns it; returns an error as soon as one is certain (the parser must then be
   // reset before reuse); otherwise consumes all of `input` and returns nothing. A line ends at LF,
