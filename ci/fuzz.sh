@@ -102,11 +102,11 @@ for target in "${targets[@]}"; do
 done
 session_targets=" server_session_fuzzer client_session_fuzzer starttls_transition_fuzzer "
 
-# The [libfuzzer] options of fuzz/<target>.options as command-line flags.
+# The [libfuzzer] options of <target>.options (fuzz/, or $OUT's copy) as command-line flags.
 options_of() {
-  sed -n 's/^[[:space:]]*\([a-z_]*\)[[:space:]]*=[[:space:]]*\(.*[^[:space:]]\)[[:space:]]*$/\1 \2/p' "fuzz/$1.options" |
+  sed -n 's/^[[:space:]]*\([a-z_]*\)[[:space:]]*=[[:space:]]*\(.*[^[:space:]]\)[[:space:]]*$/\1 \2/p' "$options_dir/$1.options" |
     while read -r key value; do
-      if [ "$key" = dict ]; then echo "-dict=fuzz/dicts/$value"; else echo "-$key=$value"; fi
+      if [ "$key" = dict ]; then echo "-dict=$dict_dir/$value"; else echo "-$key=$value"; fi
     done
 }
 
