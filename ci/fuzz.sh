@@ -1,31 +1,78 @@
 #!/usr/bin/env bash
-# ci/fuzz.sh [SECONDS]: builds the `fuzz` preset (clang 16, libFuzzer, ASan+UBSan) and runs every
-# fuzz target for SECONDS (default 60) on one core, one after the other, from its seed corpus with
-# its dictionary and .options; prints one table (target, exec/s, coverage, features, corpus size,
-# crashes) and exits non-zero on any crash. server_session_fuzzer runs twice: on all its seeds
+# ci/fuzz.sh [--oss-fuzz] [SECONDS]: builds the fuzz targets and runs every one for SECONDS (default
+# 60) on one core, one after the other, from its seed corpus with its dictionary and .options;
+# prints one table (target, exec/s, coverage, features, corpus size, crashes), headed by the build
+# it comes from, and exits non-zero on any crash. server_session_fuzzer runs twice: on all its seeds
 # (STARTTLS included), and on its plaintext seeds alone, kept on plaintext sessions (a dictionary
 # without STARTTLS, no comparison-guided mutations, which would soon spell it), so that its figure
 # is the speed of plaintext sessions.
 #
-# A crash leaves, in build-fuzz/crashes/<target>/ (server_session_fuzzer-plaintext for that row): the input, report.txt (libFuzzer's and the
-# sanitizer's report), and reproduce.sh (the command that reproduces it; for the session targets
-# also the TLSCHAN_TRANSCRIPT command, whose transcript is there too when it could be written, for
-# `tlschan replay`). New corpus entries go to build-fuzz/fuzz-corpus/<target>/, never to corpus/.
+# The build:
+#   (default)   the `fuzz` preset (clang 16, -O2, libFuzzer, ASan+UBSan), in build-fuzz/.
+#   --oss-fuzz  the build OSS-Fuzz and ClusterFuzzLite run: .clusterfuzzlite/build.sh (which runs
+#               fuzz/oss-fuzz/build.sh) with OSS-Fuzz's flags (fuzz/oss-fuzz/env.sh: clang 16, -O1,
+#               ASan+UBSan, libFuzzer), OUT and WORK in build-ossfuzz/ (kept: a rerun is
+#               incremental); then fuzz/oss-fuzz/check_out.sh's checks of $OUT (the checks of the
+#               ctest fuzz_oss_fuzz_build_sh); each target runs from $OUT with $OUT's .options and
+#               its whole seed zip, unzipped.
+#
+# A crash leaves, in <build>/crashes/<target>/ (server_session_fuzzer-plaintext for that row): the
+# input, report.txt (libFuzzer's and the sanitizer's report), and reproduce.sh (the command that
+# reproduces it; for the session targets also the TLSCHAN_TRANSCRIPT command, whose transcript is
+# there too when it could be written, for `tlschan replay`). New corpus entries go to
+# <build>/fuzz-corpus/<target>/, never to corpus/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+usage() { echo "usage: ci/fuzz.sh [--oss-fuzz] [SECONDS]" >&2; exit 64; }
+oss_fuzz=0
+case "${1:-}" in
+  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  --oss-fuzz) oss_fuzz=1; shift ;;
+  -*) usage ;;
+esac
+[ $# -le 1 ] || usage
 seconds=${1:-60}
-case "$seconds" in '' | *[!0-9]*) echo "usage: ci/fuzz.sh [SECONDS]" >&2; exit 64 ;; esac
+case "$seconds" in '' | *[!0-9]*) usage ;; esac
 
 bash ci/deps.sh
-cmake --preset fuzz >/dev/null
-# The fuzz targets only: the tlschan program that replays a crash's transcript is built by its
-# reproduce.sh, when there is one.
-cmake --build --preset fuzz --target tlschan_fuzzers
+targets=(smtp_command_fuzzer smtp_reply_fuzzer smtp_data_fuzzer imta_cnf_fuzzer dispatcher_cnf_fuzzer
+  transcript_fuzzer server_session_fuzzer client_session_fuzzer starttls_transition_fuzzer)
+if [ $oss_fuzz = 1 ]; then
+  top=build-ossfuzz
+  build_name="the OSS-Fuzz build (.clusterfuzzlite/build.sh, OSS-Fuzz's flags: clang 16, -O1, libFuzzer, ASan+UBSan)"
+  mkdir -p "$top/out" "$top/work"
+  (
+    # shellcheck source=../fuzz/oss-fuzz/env.sh
+    . fuzz/oss-fuzz/env.sh
+    export OUT=$PWD/$top/out WORK=$PWD/$top/work
+    bash .clusterfuzzlite/build.sh
+  )
+  bin=$top/out
+  bash fuzz/oss-fuzz/check_out.sh "$bin" "$top/check" "${targets[@]}"
+  # The whole seed corpus of each target, as OSS-Fuzz unpacks it.
+  seed_dir=$top/seeds
+  rm -rf "$seed_dir"
+  for target in "${targets[@]}"; do
+    mkdir -p "$seed_dir/$target"
+    unzip -q "$bin/${target}_seed_corpus.zip" -d "$seed_dir/$target"
+  done
+  options_dir=$bin
+  dict_dir=$bin
+else
+  top=build-fuzz
+  build_name="the fuzz preset (clang 16, -O2, libFuzzer, ASan+UBSan)"
+  cmake --preset fuzz >/dev/null
+  # The fuzz targets only: the tlschan program that replays a crash's transcript is built by its
+  # reproduce.sh, when there is one.
+  cmake --build --preset fuzz --target tlschan_fuzzers
+  bin=$top/bin
+  options_dir=fuzz
+  dict_dir=fuzz/dicts
+fi
 
-bin=build-fuzz/bin
-work=build-fuzz/fuzz-corpus
-crashes=build-fuzz/crashes
-logs=build-fuzz/fuzz-logs
+work=$top/fuzz-corpus
+crashes=$top/crashes
+logs=$top/fuzz-logs
 mkdir -p "$work" "$crashes" "$logs"
 
 # Readable sanitizer reports: a symbolizer of this clang if there is one.
@@ -38,25 +85,28 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 grep -vi starttls fuzz/dicts/server_session_fuzzer.dict >"$logs/server_session_fuzzer_plaintext.dict"
 
 # row name, target, seed folders (then "--" and extra libFuzzer flags)
-rows=(
-  "smtp_command_fuzzer smtp_command_fuzzer corpus/smtp_command_fuzzer"
-  "smtp_reply_fuzzer smtp_reply_fuzzer corpus/smtp_reply_fuzzer"
-  "smtp_data_fuzzer smtp_data_fuzzer corpus/smtp_data_fuzzer"
-  "imta_cnf_fuzzer imta_cnf_fuzzer corpus/imta_cnf_fuzzer"
-  "dispatcher_cnf_fuzzer dispatcher_cnf_fuzzer corpus/dispatcher_cnf_fuzzer"
-  "transcript_fuzzer transcript_fuzzer corpus/transcript_fuzzer"
-  "server_session_fuzzer:plaintext server_session_fuzzer corpus/server_session_fuzzer -- -use_cmp=0 -dict=$logs/server_session_fuzzer_plaintext.dict"
-  "server_session_fuzzer server_session_fuzzer corpus/server_session_fuzzer corpus/server_session_fuzzer_starttls"
-  "client_session_fuzzer client_session_fuzzer corpus/client_session_fuzzer"
-  "starttls_transition_fuzzer starttls_transition_fuzzer corpus/starttls_transition_fuzzer"
-)
+if [ $oss_fuzz = 1 ]; then
+  seeds_of() { echo "$seed_dir/$1"; }
+else
+  seeds_of() {
+    echo "corpus/$1"
+    if [ -d "corpus/${1}_starttls" ]; then echo "corpus/${1}_starttls"; fi
+  }
+fi
+rows=()
+for target in "${targets[@]}"; do
+  if [ "$target" = server_session_fuzzer ]; then
+    rows+=("server_session_fuzzer:plaintext server_session_fuzzer corpus/server_session_fuzzer -- -use_cmp=0 -dict=$logs/server_session_fuzzer_plaintext.dict")
+  fi
+  rows+=("$target $target $(seeds_of "$target" | tr '\n' ' ')")
+done
 session_targets=" server_session_fuzzer client_session_fuzzer starttls_transition_fuzzer "
 
-# The [libfuzzer] options of fuzz/<target>.options as command-line flags.
+# The [libfuzzer] options of <target>.options (fuzz/, or $OUT's copy) as command-line flags.
 options_of() {
-  sed -n 's/^[[:space:]]*\([a-z_]*\)[[:space:]]*=[[:space:]]*\(.*[^[:space:]]\)[[:space:]]*$/\1 \2/p' "fuzz/$1.options" |
+  sed -n 's/^[[:space:]]*\([a-z_]*\)[[:space:]]*=[[:space:]]*\(.*[^[:space:]]\)[[:space:]]*$/\1 \2/p' "$options_dir/$1.options" |
     while read -r key value; do
-      if [ "$key" = dict ]; then echo "-dict=fuzz/dicts/$value"; else echo "-$key=$value"; fi
+      if [ "$key" = dict ]; then echo "-dict=$dict_dir/$value"; else echo "-$key=$value"; fi
     done
 }
 
@@ -98,8 +148,13 @@ for row in "${rows[@]}"; do
       {
         echo "# the run as a transcript, then its replay:"
         echo "TLSCHAN_TRANSCRIPT=$transcript $bin/$target $artifact"
-        echo "cmake --build --preset fuzz --target tlschan"
-        echo "$bin/tlschan replay $transcript"
+        if [ $oss_fuzz = 1 ]; then
+          echo "cmake --preset default && cmake --build --preset default --target tlschan"
+          echo "build/bin/tlschan replay $transcript"
+        else
+          echo "cmake --build --preset fuzz --target tlschan"
+          echo "$bin/tlschan replay $transcript"
+        fi
       } >>"$crashes/$dir/reproduce.sh"
       TLSCHAN_TRANSCRIPT="$transcript" "$bin/$target" "$artifact" >/dev/null 2>&1 || true
     fi
@@ -113,7 +168,7 @@ done
 
 # starttls_transition_fuzzer against the bare OpenSSL handshake rate of this machine, measured here
 # in the same run by the benchmark (BM_BareHandshake of the default gcc build, whose tlschan_bench
-# is built when missing): the target is at least half of that rate.
+# is built when missing): the target is at least 0.8 of that rate.
 handshake_line="bare handshake: not measured"
 echo "== the bare OpenSSL handshake rate (bench, default gcc build)"
 if { [ -x build/bin/tlschan_bench ] || { cmake --preset default >/dev/null && cmake --build --preset default --target tlschan_bench; }; } &&
@@ -126,17 +181,18 @@ rate = 1.0 / (b["real_time"] * scale)
 line = f"bare handshake (bench BM_BareHandshake, gcc, same run): {rate:.0f}/s"
 if sys.argv[2]:
     execs = int(sys.argv[2])
-    line += f"; starttls_transition_fuzzer {execs} exec/s = {execs / rate:.2f} of it (target 0.50)"
+    line += f"; starttls_transition_fuzzer {execs} exec/s = {execs / rate:.2f} of it (target 0.80)"
 print(line)
 PY
   ) || handshake_line="bare handshake: the benchmark's output could not be read"
 fi
 
-# The table also goes to build-fuzz/fuzz-table.txt, headed by when and where it was measured, for
-# bench/report.sh (which shows the latest run's table without fuzzing again).
+# The table also goes to <build>/fuzz-table.txt (build-fuzz/ or build-ossfuzz/), headed by the build
+# and when and where it was measured, for bench/report.sh (which shows the latest run's table of
+# build-fuzz/ without fuzzing again).
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
-heading="fuzzing, ${seconds}s per target, one core, ASan+UBSan; $(date -u +%Y-%m-%d), ${cpu:-unknown CPU}, $(nproc) cores"
-printf '%s\n%s\n%s\n' "$heading" "$table" "$handshake_line" >build-fuzz/fuzz-table.txt
+heading="fuzzing $build_name, ${seconds}s per target, one core; $(date -u +%Y-%m-%d), ${cpu:-unknown CPU}, $(nproc) cores"
+printf '%s\n%s\n%s\n' "$heading" "$table" "$handshake_line" >"$top/fuzz-table.txt"
 echo
 echo "$heading (logs in $logs/)"
 echo "$table"

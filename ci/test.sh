@@ -16,7 +16,13 @@ for preset in default asan; do
   step "build $preset"
   cmake --build --preset "$preset"
   step "test $preset"
-  ctest --preset "$preset"
+  if [ "$preset" = default ]; then
+    # Not fuzz_oss_fuzz_build_sh: the fuzz step at the end (ci/fuzz.sh --oss-fuzz) runs the same
+    # OSS-Fuzz build and the same checks of its $OUT (fuzz/oss-fuzz/check_out.sh), then fuzzes.
+    ctest --preset "$preset" -E '^fuzz_oss_fuzz_build_sh$'
+  else
+    ctest --preset "$preset"
+  fi
 done
 
 step "same seed, same transcript under the gcc and the clang builds"
@@ -88,7 +94,7 @@ else
   echo "deb-check: skipped: no Debian 12 base system on this machine yet (TLSCHAN_DEB_CHECK=1 ci/test.sh, or ci/deb-check.sh alone, makes one)"
 fi
 
-step "fuzz: every fuzz target for 5 seconds (the fuzz preset: clang 16, libFuzzer, ASan+UBSan)"
-ci/fuzz.sh 5
+step "fuzz: the OSS-Fuzz build (.clusterfuzzlite/build.sh, its checks), every fuzz target from it for 5 seconds"
+ci/fuzz.sh --oss-fuzz 5
 
 step "done"

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "octet_scan.hpp"
+
 namespace tlschan {
 
 namespace {
@@ -38,35 +40,66 @@ std::optional<CommandLine> CommandLineParser::next(std::string_view& input) {
   return CommandLine{std::string(view->text), view->error, view->wire_size};
 }
 
-// The line is scanned one segment at a time: the bytes of `input` before the next LF (or all of
-// it). A CR is never stored when it is seen, because only the byte after it tells whether it is
-// the line end or a bare CR; `last_was_cr_` holds it across segments and calls.
+// A line that arrives whole, with nothing held from before, is judged in place in one pass over its
+// octets (whole_line). Any other line is scanned one segment at a time (add_segment).
+// Every path returns the one object `result`, built in place: a line built in a local and copied
+// out stalled the copy (two stores read back as one wider load).
 std::optional<CommandLineView> CommandLineParser::next_view(std::string_view& input) {
+  std::optional<CommandLineView> result(std::in_place);
+  if (pending_ == 0 && whole_line(input, *result)) return result;
+  if (!add_segment(input, *result)) result.reset();
+  return result;
+}
+
+// The scan stops only at LF, CR and NUL. Returns false, consuming nothing, when `input` holds no
+// line end (or ends in a CR whose follower has not arrived).
+bool CommandLineParser::whole_line(std::string_view& input, CommandLineView& line) {
+  const char* const begin = input.data();
+  const char* const end = begin + input.size();
+  bool nul = false;
+  bool bare_cr = false;
+  for (const char* p = begin;;) {
+    p = detail::find_first_of3(p, end, '\n', '\r', '\0');
+    if (p == end) return false;
+    if (*p == '\0') {
+      nul = true;
+      ++p;
+      continue;
+    }
+    const bool crlf = *p == '\r' && p + 1 != end && p[1] == '\n';
+    if (*p == '\r' && !crlf) {
+      if (p + 1 == end) return false;  // what follows the CR has not arrived
+      bare_cr = true;
+      ++p;
+      continue;
+    }
+    // The line end: LF, or the CR of CRLF.
+    const std::size_t segment_size = static_cast<std::size_t>(p - begin) + (crlf ? 1 : 0);
+    line.wire_size = segment_size + 1;
+    if (segment_size >= max_line) {
+      line.error = LineError::too_long;
+    } else if (nul) {
+      line.error = LineError::nul;
+    } else if (bare_cr) {
+      line.error = LineError::bare_cr;
+    } else if (!crlf) {
+      line.error = LineError::bare_lf;
+    }
+    line.text = std::string_view(begin, static_cast<std::size_t>(p - begin)).substr(0, max_text);
+    input.remove_prefix(segment_size + 1);
+    return true;
+  }
+}
+
+// The bytes of `input` before the next LF (or all of it), added to the partial line. A CR is never
+// stored when it is seen, because only the byte after it tells whether it is the line end or a bare
+// CR; `last_was_cr_` holds it across segments and calls. Returns true when the LF was consumed.
+bool CommandLineParser::add_segment(std::string_view& input, CommandLineView& line) {
   const void* lf = input.empty() ? nullptr : std::memchr(input.data(), '\n', input.size());
   const std::size_t segment_size =
       lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - input.data())
                     : input.size();
   const std::string_view segment = input.substr(0, segment_size);
-
-  // A whole line in the input, nothing held from before: judged in place, no copy.
-  if (lf != nullptr && pending_ == 0) {
-    CommandLineView line;
-    line.wire_size = segment_size + 1;
-    const bool ends_in_cr = !segment.empty() && segment.back() == '\r';
-    const std::string_view text = ends_in_cr ? segment.substr(0, segment.size() - 1) : segment;
-    if (segment_size >= max_line) {
-      line.error = LineError::too_long;
-    } else if (holds(segment, '\0')) {
-      line.error = LineError::nul;
-    } else if (holds(text, '\r')) {
-      line.error = LineError::bare_cr;
-    } else if (!ends_in_cr) {
-      line.error = LineError::bare_lf;
-    }
-    line.text = text.substr(0, max_text);
-    input.remove_prefix(segment_size + 1);
-    return line;
-  }
 
   if (!segment.empty()) {
     if (!overflow_) {
@@ -90,11 +123,10 @@ std::optional<CommandLineView> CommandLineParser::next_view(std::string_view& in
 
   if (lf == nullptr) {
     input.remove_prefix(input.size());
-    return std::nullopt;
+    return false;
   }
   input.remove_prefix(segment_size + 1);
 
-  CommandLineView line;
   line.wire_size = pending_ + 1;
   if (overflow_) {
     line.error = LineError::too_long;
@@ -108,7 +140,7 @@ std::optional<CommandLineView> CommandLineParser::next_view(std::string_view& in
   done_ = std::move(line_);
   line.text = done_;
   reset();
-  return line;
+  return true;
 }
 
 void CommandLineParser::reset() {

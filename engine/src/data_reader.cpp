@@ -3,17 +3,23 @@
 #include "tlschan/data_reader.hpp"
 
 #include <algorithm>
-#include <cstring>
+
+#include "octet_scan.hpp"
 
 namespace tlschan {
 
-namespace {
-
-bool holds(std::string_view bytes, char c) {
-  return !bytes.empty() && std::memchr(bytes.data(), c, bytes.size()) != nullptr;
+inline void DataReader::keep(std::string_view bytes) {
+  const std::uint64_t kept = current_.body.size();
+  if (kept >= limit_) return;
+  const std::uint64_t room = limit_ - kept;
+  current_.body.append(bytes.data(),
+                       static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), room)));
 }
 
-}  // namespace
+inline void DataReader::count_wire(std::size_t octets) {
+  line_len_ += octets;
+  if (line_len_ > max_line) current_.line_too_long = true;
+}
 
 // Only CRLF "." CRLF ends the data: the "." must stand at a line start, and a line start is the
 // start of the data or the octet after a CRLF. Any other look-alike is content, so that this
@@ -21,6 +27,13 @@ bool holds(std::string_view bytes, char c) {
 std::optional<DataResult> DataReader::next(std::string_view& input) {
   const char* const bytes = input.data();
   const std::size_t n = input.size();
+  // Room for all of `input` (within the limit) at once, growing geometrically as append would:
+  // a large input is then copied once, not again at each doubling.
+  const std::uint64_t want = std::min<std::uint64_t>(limit_, current_.body.size() + n);
+  if (want > current_.body.capacity()) {
+    current_.body.reserve(static_cast<std::size_t>(
+        std::max<std::uint64_t>(want, std::min<std::uint64_t>(limit_, 2 * current_.body.capacity()))));
+  }
   std::size_t i = 0;
   while (i < n) {
     switch (state_) {
@@ -68,15 +81,46 @@ std::optional<DataResult> DataReader::next(std::string_view& input) {
         }
         break;
       case State::text: {
-        const void* cr = std::memchr(bytes + i, '\r', n - i);
-        const std::size_t end =
-            cr != nullptr ? static_cast<std::size_t>(static_cast<const char*>(cr) - bytes) : n;
-        take_text(std::string_view(bytes + i, end - i));
-        i = end;
-        if (cr != nullptr) {
-          count_wire(1);
+        // Whole lines are taken here in one pass, each octet looked at once: the scan stops only
+        // at CR, LF and NUL, and the bytes kept (text and CRLF line ends: the input as it is) are
+        // appended in one run. A bare CR, a CR whose follower has not arrived, and a dot at a line
+        // start are left to the states above.
+        const char* const end = bytes + n;
+        const char* const run = bytes + i;
+        const char* line = run;  // where the current line's octets in this run start
+        const char* p = run;
+        for (;;) {
+          p = detail::find_first_of3(p, end, '\r', '\n', '\0');
+          if (p == end) break;
+          if (*p == '\n') {  // an LF after a CR is taken below: every LF here is bare
+            current_.bare_lf = true;
+            ++p;
+            continue;
+          }
+          if (*p == '\0') {
+            current_.nul = true;
+            ++p;
+            continue;
+          }
+          if (p + 1 == end || p[1] != '\n') break;  // a CR, not part of CRLF here
+          p += 2;  // CRLF: the line ends
+          count_wire(static_cast<std::size_t>(p - line));
+          line_len_ = 0;
+          line = p;
+          if (p == end || *p == '.') break;
+        }
+        const std::size_t taken = static_cast<std::size_t>(p - run);
+        keep(std::string_view(run, taken));
+        current_.size += taken;
+        i += taken;
+        if (p != end && *p == '\r') {  // the CR goes to the `cr` state
+          count_wire(static_cast<std::size_t>(p - line) + 1);
           ++i;
           state_ = State::cr;
+        } else if (line == p) {
+          state_ = State::line_start;
+        } else {
+          count_wire(static_cast<std::size_t>(p - line));  // the end of input, inside a line
         }
         break;
       }
@@ -84,29 +128,6 @@ std::optional<DataResult> DataReader::next(std::string_view& input) {
   }
   input.remove_prefix(n);
   return std::nullopt;
-}
-
-// Every LF here is bare: an LF after a CR is taken in the `cr` state.
-void DataReader::take_text(std::string_view text) {
-  if (text.empty()) return;
-  if (!current_.bare_lf && holds(text, '\n')) current_.bare_lf = true;
-  if (!current_.nul && holds(text, '\0')) current_.nul = true;
-  count_wire(text.size());
-  keep(text);
-  current_.size += text.size();
-}
-
-void DataReader::keep(std::string_view bytes) {
-  const std::uint64_t kept = current_.body.size();
-  if (kept >= limit_) return;
-  const std::uint64_t room = limit_ - kept;
-  current_.body.append(bytes.data(),
-                       static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), room)));
-}
-
-void DataReader::count_wire(std::size_t octets) {
-  line_len_ += octets;
-  if (line_len_ > max_line) current_.line_too_long = true;
 }
 
 DataResult DataReader::finish() {

@@ -2,9 +2,24 @@
 // (RFC 3463), EHLO capabilities (RFC 5321 4.1.1.1) and the server's reply formatting.
 #include "tlschan/reply.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <limits>
+
+#include "octet_scan.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+// The per-line steps of the reply parser, inlined into its loop (called once a line, they cost more
+// in calls than in work).
+#if defined(__GNUC__)
+#define TLSCHAN_HOT_INLINE [[gnu::always_inline]] inline
+#else
+#define TLSCHAN_HOT_INLINE inline
+#endif
 
 namespace tlschan {
 
@@ -135,6 +150,25 @@ bool operator==(const ReplyView& a, const Reply& b) {
   return true;
 }
 
+ReplyParser::ReplyParser(const ReplyParser& other)
+    : line_(other.line_),
+      text_(other.text_capacity_ != 0 ? new char[other.text_capacity_] : nullptr),
+      text_size_(other.text_size_),
+      text_capacity_(other.text_capacity_),
+      finished_(other.finished_),
+      code_(other.code_) {
+  if (text_size_ != 0) std::memcpy(text_.get(), other.text_.get(), text_size_);
+  views_.reserve(other.views_.size());
+  for (const std::string_view v : other.views_) {
+    views_.emplace_back(text_.get() + (v.data() - other.text_.get()), v.size());
+  }
+}
+
+ReplyParser& ReplyParser::operator=(const ReplyParser& other) {
+  if (this != &other) *this = ReplyParser(other);
+  return *this;
+}
+
 std::optional<ParsedReply> ReplyParser::next(std::string_view& input) {
   auto view = next_view(input);
   if (!view) return std::nullopt;
@@ -142,41 +176,8 @@ std::optional<ParsedReply> ReplyParser::next(std::string_view& input) {
   return ParsedReply{std::get<ReplyView>(*view).to_reply()};
 }
 
-// A line over max_line octets is refused at its 513th octet, so at most max_line octets of a line
-// are ever held. After an error the parser holds nothing (as after reset()). A line that arrives
-// whole in `input` is read in place; only a line split across calls is gathered in line_.
-std::optional<ParsedReplyView> ReplyParser::next_view(std::string_view& input) {
-  clear_finished();
-  while (!input.empty()) {
-    const void* lf = std::memchr(input.data(), '\n', input.size());
-    const std::size_t take =
-        lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - input.data()) + 1
-                      : input.size();
-    if (line_.size() + take > max_line) {
-      input.remove_prefix(max_line + 1 - line_.size());
-      reset();
-      return ParsedReplyView{ReplyError::line_too_long};
-    }
-    if (lf == nullptr) {
-      line_.append(input.data(), input.size());
-      input.remove_prefix(input.size());
-      return std::nullopt;
-    }
-    std::optional<ParsedReplyView> done;
-    if (line_.empty()) {
-      done = take_line(input.substr(0, take - 1));
-    } else {
-      line_.append(input.data(), take - 1);
-      done = take_line(line_);
-    }
-    line_.clear();
-    input.remove_prefix(take);
-    if (done) return done;
-  }
-  return std::nullopt;
-}
-
-std::optional<ParsedReplyView> ReplyParser::take_line(std::string_view line) {
+TLSCHAN_HOT_INLINE bool ReplyParser::take_line(std::string_view line, const char* readable_end,
+                            std::optional<ParsedReplyView>& result) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   const bool code_ok = line.size() >= 3 && line[0] >= '1' && line[0] <= '5' && line[1] >= '0' &&
                        line[1] <= '5' && is_digit(line[2]);
@@ -184,44 +185,128 @@ std::optional<ParsedReplyView> ReplyParser::take_line(std::string_view line) {
   const bool separator_ok = code_ok && (line.size() == 3 || line[3] == ' ' || line[3] == '-');
   if (!code_ok || !separator_ok) {
     reset();
-    return ParsedReplyView{ReplyError::malformed};
+    result.emplace(ReplyError::malformed);
+    return true;
   }
   const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-  if (!spans_.empty() && code != code_) {
+  if (!views_.empty() && code != code_) {
     reset();
-    return ParsedReplyView{ReplyError::code_mismatch};
+    result.emplace(ReplyError::code_mismatch);
+    return true;
   }
   const bool last = line.size() == 3 || line[3] == ' ';
   code_ = code;
   const std::string_view text = line.substr(line.size() == 3 ? 3 : 4);
-  spans_.emplace_back(text_.size(), text.size());
-  text_.append(text);
-  if (!last) return std::nullopt;
+  keep_text(text, readable_end);
+  if (!last) return false;
 
-  views_.clear();
-  for (const auto& [offset, size] : spans_) views_.emplace_back(text_.data() + offset, size);
-  ReplyView reply;
+  ReplyView& reply = std::get<ReplyView>(result.emplace(std::in_place_type<ReplyView>));
   reply.code = code_;
   reply.line_data = views_.data();
   reply.line_count = views_.size();
   reply.enhanced = parse_enhanced(code_, views_.front());
   finished_ = true;
-  return ParsedReplyView{reply};
+  return true;
+}
+
+// Adds a line's text to text_ and its view to views_. text_ keeps 16 spare octets past its
+// contents, so that a short text (most are) is copied as one 16-octet load and store when its line
+// has 16 readable octets (`readable_end`). The views point into text_: when text_ must grow, it
+// moves to a larger buffer and the views are moved with it.
+TLSCHAN_HOT_INLINE void ReplyParser::keep_text(std::string_view text, const char* readable_end) {
+  const std::size_t n = text.size();
+  if (text_size_ + n + 16 > text_capacity_) {
+    const std::size_t capacity = std::max<std::size_t>(2 * text_capacity_, text_size_ + n + 16 + 256);
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    if (text_size_ != 0) std::memcpy(grown.get(), text_.get(), text_size_);
+    for (std::string_view& v : views_) {
+      v = std::string_view(grown.get() + (v.data() - text_.get()), v.size());
+    }
+    text_ = std::move(grown);
+    text_capacity_ = capacity;
+  }
+  char* const to = text_.get() + text_size_;
+#if defined(__SSE2__)
+  if (n <= 16 && readable_end - text.data() >= 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(to),
+                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data())));
+  } else if (n != 0) {
+    std::memcpy(to, text.data(), n);
+  }
+#else
+  if (n != 0) std::memcpy(to, text.data(), n);
+#endif
+  text_size_ += n;
+  views_.emplace_back(to, n);
+}
+
+// A line over max_line octets is refused at its 513th octet, so at most max_line octets of a line
+// are ever held. After an error the parser holds nothing (as after reset()). A line that arrives
+// whole in `input` is read in place; only a line split across calls is gathered in line_.
+// Every path returns the one object `result`, filled in place: a reply built in a local and copied
+// out stalled the copy (narrow stores read back as one wider load).
+std::optional<ParsedReplyView> ReplyParser::next_view(std::string_view& input) {
+  std::optional<ParsedReplyView> result;
+  clear_finished();
+  // Whole lines in `input`, nothing held from before: read in place, with the position kept in a
+  // local (not written back to `input` line by line) until a reply or an error is complete.
+  if (line_.empty()) {
+    const char* p = input.data();
+    const char* const end = p + input.size();
+    for (;;) {
+      const char* const lf = detail::find_byte(p, end, '\n');
+      if (lf == end || static_cast<std::size_t>(lf - p) + 1 > max_line) break;
+      const bool done = take_line(std::string_view(p, static_cast<std::size_t>(lf - p)), end, result);
+      p = lf + 1;
+      if (done) {
+        input.remove_prefix(static_cast<std::size_t>(p - input.data()));
+        return result;
+      }
+    }
+    input.remove_prefix(static_cast<std::size_t>(p - input.data()));
+  }
+  while (!input.empty()) {
+    const char* const end = input.data() + input.size();
+    const char* lf = detail::find_byte(input.data(), end, '\n');
+    if (lf == end) lf = nullptr;
+    const std::size_t take =
+        lf != nullptr ? static_cast<std::size_t>(lf - input.data()) + 1 : input.size();
+    if (line_.size() + take > max_line) {
+      input.remove_prefix(max_line + 1 - line_.size());
+      reset();
+      result.emplace(ReplyError::line_too_long);
+      return result;
+    }
+    if (lf == nullptr) {
+      line_.append(input.data(), input.size());
+      input.remove_prefix(input.size());
+      return result;
+    }
+    bool done;
+    if (line_.empty()) {
+      done = take_line(input.substr(0, take - 1), end, result);
+    } else {
+      line_.append(input.data(), take - 1);
+      done = take_line(line_, line_.data() + line_.size(), result);
+    }
+    line_.clear();
+    input.remove_prefix(take);
+    if (done) return result;
+  }
+  return result;
 }
 
 void ReplyParser::clear_finished() {
   if (!finished_) return;
   finished_ = false;
-  text_.clear();
-  spans_.clear();
+  text_size_ = 0;
   views_.clear();
   code_ = 0;
 }
 
 void ReplyParser::reset() {
   line_.clear();
-  text_.clear();
-  spans_.clear();
+  text_size_ = 0;
   views_.clear();
   finished_ = false;
   code_ = 0;

@@ -49,6 +49,8 @@ class CommandLineParser {
   std::size_t pending() const { return pending_; }
 
  private:
+  bool whole_line(std::string_view& input, CommandLineView& line);  // nothing held before
+  bool add_segment(std::string_view& input, CommandLineView& line);  // a part of a line
   std::string line_;
   std::string done_;  // the last line assembled across calls, which a view may point into
   std::size_t pending_ = 0;

@@ -48,7 +48,6 @@ class DataReader {
     cr,          // inside a line, right after a CR whose follower has not arrived yet
   };
 
-  void take_text(std::string_view text);  // content bytes, none of them CR
   void keep(std::string_view bytes);      // adds to the body, within the size limit
   void count_wire(std::size_t octets);    // adds to the current line's length on the wire
   DataResult finish();

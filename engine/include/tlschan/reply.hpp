@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +66,14 @@ class ReplyParser {
  public:
   static constexpr std::size_t max_line = 512;
 
+  ReplyParser() = default;
+  // A copy holds its own buffers, with the views of a partial reply moved into them.
+  ReplyParser(const ReplyParser& other);
+  ReplyParser& operator=(const ReplyParser& other);
+  ReplyParser(ReplyParser&&) noexcept = default;
+  ReplyParser& operator=(ReplyParser&&) noexcept = default;
+  ~ReplyParser() = default;
+
   // Consumes bytes from the front of `input` up to the end of one complete reply (single or
   // multiline) and returns it; returns an error as soon as one is certain (the parser must then be
   // reset before reuse); otherwise consumes all of `input` and returns nothing. A line ends at LF,
@@ -77,18 +86,24 @@ class ReplyParser {
 
   void reset();
   // No partial reply held (a reply already returned is not partial).
-  bool idle() const { return line_.empty() && (finished_ || spans_.empty()); }
+  bool idle() const { return line_.empty() && (finished_ || views_.empty()); }
 
  private:
-  // Takes the complete line `line` (its LF already dropped): the reply when it was the last line,
-  // an error, or nothing when more lines follow.
-  std::optional<ParsedReplyView> take_line(std::string_view line);
+  // Takes the complete line `line` (its LF already dropped): puts in `result` the reply when it was
+  // the last line, or an error, and returns true then; returns false when more lines follow.
+  // `readable_end`: the end of the buffer `line` lies in (octets up to it may be read).
+  bool take_line(std::string_view line, const char* readable_end, std::optional<ParsedReplyView>& result);
+  void keep_text(std::string_view text, const char* readable_end);
   void clear_finished();
 
   std::string line_;  // the partial line, without LF; never over max_line octets
-  std::string text_;  // the texts of the reply's lines so far, one after the other
-  std::vector<std::pair<std::size_t, std::size_t>> spans_;  // each line's offset and size in text_
-  std::vector<std::string_view> views_;  // the lines of the reply last returned, into text_
+  // The texts of the reply's lines so far, one after the other: text_size_ octets of a buffer of
+  // text_capacity_ (at least 16 more than text_size_ once allocated).
+  std::unique_ptr<char[]> text_;
+  std::size_t text_size_ = 0;
+  std::size_t text_capacity_ = 0;
+  std::vector<std::string_view> views_;  // the reply's lines so far, into text_
+
   bool finished_ = false;                // a reply was returned; its buffers go at the next call
   int code_ = 0;
 };
