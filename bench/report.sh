@@ -50,7 +50,12 @@ echo "bench: load: serve against Postfix's smtpd and smtp-sink (smtp-source), ai
 /usr/bin/python3 bench/load_bench.py ./build/bin/tlschan ./build/bin/tlschan_load_client \
   corpus/certs/server.crt corpus/certs/server.key "${load_args[@]}" >"$work/load.json"
 
+# The table of the latest ci/fuzz.sh run: its own fuzz preset's (build-fuzz/) or the OSS-Fuzz
+# build's (build-ossfuzz/, which ci/test.sh runs), whichever is newer.
 fuzz_table=build-fuzz/fuzz-table.txt
+if [ -f build-ossfuzz/fuzz-table.txt ] && { [ ! -f "$fuzz_table" ] || [ build-ossfuzz/fuzz-table.txt -nt "$fuzz_table" ]; }; then
+  fuzz_table=build-ossfuzz/fuzz-table.txt
+fi
 /usr/bin/python3 - "$work" "$json" "$conns" "$fuzz_table" <<'PY'
 import json, os, platform, sys, datetime
 work, as_json, conns, fuzz_table = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), sys.argv[4]

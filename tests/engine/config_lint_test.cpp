@@ -221,7 +221,7 @@ TEST(LintOrder, WarningsDoNotStopTheConfigurationFromLoading) {
   EXPECT_FALSE(has_errors(r->warnings));
 }
 
-TEST(LintScale, FiveThousandChannelsWithWarnings_LintQuickly) {
+TEST(LintScale, FiveThousandChannelsWithWarnings_EveryWarningAndRow) {
   ConfigText text;
   text.imta_cnf = "$*  $U%$D@ch0-daemon\n\ndefaults maytls notls\n\n";
   for (int i = 0; i < 5000; ++i) {
@@ -230,11 +230,11 @@ TEST(LintScale, FiveThousandChannelsWithWarnings_LintQuickly) {
                      "\nch" + n + "-daemon\n\n";
   }
   text.dispatcher_cnf = "[SERVICE=SMTP]\nPORT=25\nPARAMETER=CHANNEL=ch0\n";
-  const auto start = std::chrono::steady_clock::now();
+  // How fast is the benchmarks' business, not a unit test's (a wall-clock bound fails on a loaded
+  // machine or in a Debug build): this checks that every warning and row of a large table is right.
   const auto r = parse_config(text);
   ASSERT_TRUE(r);
   const auto rows = summarize_channels(*r);
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
   // One for the defaults line; per channel: notls overridden by musttls (both sides) and musttls by
   // maytlsclient (client); per switch target but ch0 (incoming): musttls setting a server policy
   // and tlsswitchchannel, neither ever applying; port 25 on ch0, a must server.
