@@ -2,6 +2,7 @@
 // scripted peer), and what the peer then sends, reports and asks for goes to the network, the
 // transcript and the invariants.
 #include "run.hpp"
+#include "text.hpp"
 
 namespace tlschan::sim::detail {
 
@@ -198,7 +199,7 @@ void Run::server_event(Connection& c, const ServerEvent& e) {
     }
     const auto idx = read_message_tag(a->data);
     if (!idx || *idx == 0 || *idx > messages_.size()) {
-      invariants_.violation("c" + std::to_string(c.id) + ": the server accepted a message no client sent");
+      invariants_.violation(cat("c", std::to_string(c.id), ": the server accepted a message no client sent"));
       return;
     }
     MessageResult& r = messages_[*idx - 1].result;

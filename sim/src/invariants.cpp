@@ -1,4 +1,5 @@
 #include "invariants.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -32,13 +33,13 @@ bool contains_mail_command(std::string_view bytes) {
 
 void Invariants::client_sent(int connection, Policy client_policy, bool inside_tls, std::string_view bytes) {
   if (client_policy == Policy::must && !inside_tls && contains_mail_command(bytes)) {
-    violation("c" + std::to_string(connection) + ": a must client sent MAIL or RCPT in plaintext");
+    violation(cat("c", std::to_string(connection), ": a must client sent MAIL or RCPT in plaintext"));
   }
 }
 
 void Invariants::server_accepted(int connection, Policy server_policy, bool tls) {
   if (server_policy == Policy::must && !tls) {
-    violation("c" + std::to_string(connection) + ": a must server accepted a message without TLS");
+    violation(cat("c", std::to_string(connection), ": a must server accepted a message without TLS"));
   }
 }
 

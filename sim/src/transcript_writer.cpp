@@ -1,4 +1,5 @@
 #include "transcript_writer.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 
@@ -15,7 +16,7 @@ void TranscriptWriter::line_at(Time t, const std::string& text) {
 }
 
 void TranscriptWriter::connection(int id, const std::string& text) {
-  if (out_) line("c" + std::to_string(id) + " " + text);
+  if (out_) line(cat("c", std::to_string(id), " ", text));
 }
 
 // The switch is known by the time the segment arrives: it was set when the sender started TLS,
