@@ -18,8 +18,6 @@ packages=(
   # fuzz/: seed zips of the OSS-Fuzz build (zip), the seed generator fuzz/make_seeds.py (python3),
   # llvm-symbolizer-16 for readable sanitizer reports from ci/fuzz.sh (llvm-16)
   zip python3 llvm-16
-  # ci/mutants.sh: each mutant's unpatched file comes back from the compiler cache, not the compiler
-  ccache
 )
 
 missing=()
