@@ -54,7 +54,8 @@ if [ $oss_fuzz = 1 ]; then
   rm -rf "$seed_dir"
   for target in "${targets[@]}"; do
     mkdir -p "$seed_dir/$target"
-    unzip -q "$bin/${target}_seed_corpus.zip" -d "$seed_dir/$target"
+    # (Python's zipfile: no unzip package needed; ci/deps.sh installs python3 already.)
+    /usr/bin/python3 -m zipfile -e "$bin/${target}_seed_corpus.zip" "$seed_dir/$target"
   done
   options_dir=$bin
   dict_dir=$bin

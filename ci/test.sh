@@ -94,7 +94,7 @@ else
   echo "deb-check: skipped: no Debian 12 base system on this machine yet (TLSCHAN_DEB_CHECK=1 ci/test.sh, or ci/deb-check.sh alone, makes one)"
 fi
 
-step "fuzz: the OSS-Fuzz build (.clusterfuzzlite/build.sh, its checks), every fuzz target from it for 5 seconds"
-ci/fuzz.sh --oss-fuzz 5
+step "fuzz: the OSS-Fuzz build (.clusterfuzzlite/build.sh, its checks), every fuzz target from it for 3 seconds"
+ci/fuzz.sh --oss-fuzz 3
 
 step "done"
