@@ -12,6 +12,7 @@
 #   matrix.json, matrix-seed5.json    tlschan matrix --json, under the default seeds and under --seed 5
 #   explore/explore-seed-N.transcript 500 random scenarios of tlschan explore, every run's transcript
 #   explore.list                      their seeds and outcomes
+#   status.txt                        the exit status of the matrix and explore runs
 #   regressions.txt                   tlschan replay of each corpus/regressions/transcripts/ file
 #   fuzz/TARGET/INPUT.transcript      each seed input of the session fuzz targets, run as a scenario
 #                                     by TLSCHAN_TRANSCRIPT
@@ -37,10 +38,15 @@ case "$1" in
       done
     done
     echo "transcripts: $(ls "$out/scenarios" | grep -c transcript) scenario runs" >&2
-    "$bin/tlschan" matrix --json >"$out/matrix.json" || true
-    "$bin/tlschan" matrix --json --seed 5 >"$out/matrix-seed5.json" || true
-    "$bin/tlschan" explore --seeds 500 --jobs 2 --out "$out/explore-failures" --transcripts "$out/explore" \
-      --list "$out/explore.list" >/dev/null 2>&1 || true
+    # A disagreeing cell or a failing explore run is part of what is recorded (the exit status too),
+    # not a reason to stop recording: the comparison shows it.
+    rc=0; "$bin/tlschan" matrix --json >"$out/matrix.json" || rc=$?
+    echo "matrix: exit $rc" >>"$out/status.txt"
+    rc=0; "$bin/tlschan" matrix --json --seed 5 >"$out/matrix-seed5.json" || rc=$?
+    echo "matrix --seed 5: exit $rc" >>"$out/status.txt"
+    rc=0; "$bin/tlschan" explore --seeds 500 --jobs 2 --out "$out/explore-failures" --transcripts "$out/explore" \
+      --list "$out/explore.list" >/dev/null 2>&1 || rc=$?
+    echo "explore: exit $rc" >>"$out/status.txt"
     echo "transcripts: matrix and $(ls "$out/explore" | wc -l) explore runs" >&2
     for t in corpus/regressions/transcripts/*.transcript; do
       printf '%s: ' "$(basename "$t")" >>"$out/regressions.txt"
