@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/fuzz.sh [--oss-fuzz] [SECONDS]: builds the fuzz targets and runs every one for SECONDS (default
+# ci/fuzz.sh [--oss-fuzz] [--build-only] [SECONDS]: builds the fuzz targets and runs every one for SECONDS (default
 # 60) on one core, one after the other, from its seed corpus with its dictionary and .options;
 # prints one table (target, exec/s, coverage, features, corpus size, crashes), headed by the build
 # it comes from, and exits non-zero on any crash. server_session_fuzzer runs twice: on all its seeds
@@ -15,6 +15,8 @@
 #               incremental); then fuzz/oss-fuzz/check_out.sh's checks of $OUT (the checks of the
 #               ctest fuzz_oss_fuzz_build_sh); each target runs from $OUT with $OUT's .options and
 #               its whole seed zip, unzipped.
+#   --build-only  builds (and for --oss-fuzz checks $OUT), fuzzes nothing. ci/test.sh builds this way
+#               beside the mutants, and its later fuzz step's build is then incremental.
 #
 # A crash leaves, in <build>/crashes/<target>/ (server_session_fuzzer-plaintext for that row): the
 # input, report.txt (libFuzzer's and the sanitizer's report), and reproduce.sh (the command that
@@ -23,13 +25,18 @@
 # <build>/fuzz-corpus/<target>/, never to corpus/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { echo "usage: ci/fuzz.sh [--oss-fuzz] [SECONDS]" >&2; exit 64; }
+usage() { echo "usage: ci/fuzz.sh [--oss-fuzz] [--build-only] [SECONDS]" >&2; exit 64; }
 oss_fuzz=0
-case "${1:-}" in
-  -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  --oss-fuzz) oss_fuzz=1; shift ;;
-  -*) usage ;;
-esac
+build_only=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --oss-fuzz) oss_fuzz=1; shift ;;
+    --build-only) build_only=1; shift ;;
+    -*) usage ;;
+    *) break ;;
+  esac
+done
 [ $# -le 1 ] || usage
 seconds=${1:-60}
 case "$seconds" in '' | *[!0-9]*) usage ;; esac
@@ -49,6 +56,7 @@ if [ $oss_fuzz = 1 ]; then
   )
   bin=$top/out
   bash fuzz/oss-fuzz/check_out.sh "$bin" "$top/check" "${targets[@]}"
+  if [ $build_only = 1 ]; then echo "fuzz: built and checked $bin (--build-only: no fuzzing)"; exit 0; fi
   # The whole seed corpus of each target, as OSS-Fuzz unpacks it.
   seed_dir=$top/seeds
   rm -rf "$seed_dir"
@@ -66,6 +74,7 @@ else
   # The fuzz targets only: the tlschan program that replays a crash's transcript is built by its
   # reproduce.sh, when there is one.
   cmake --build --preset fuzz --target tlschan_fuzzers
+  if [ $build_only = 1 ]; then echo "fuzz: built $top/bin (--build-only: no fuzzing)"; exit 0; fi
   bin=$top/bin
   options_dir=fuzz
   dict_dir=fuzz/dicts

@@ -41,7 +41,21 @@ step "explore: random scenarios, faults and meddlers against the oracle (bounded
 ./build/bin/tlschan explore --seeds 5000 --jobs 2 --out build/explore-failures
 
 step "mutants: every patch of ci/mutants/ applies and every mutant is caught by a property (docs/mutants.md)"
+# The mutants keep about one core busy (one source and the link per mutant, then the suite on one
+# thread): the OSS-Fuzz build of the fuzz step builds beside them, and that step's build is then
+# incremental. Its log is printed if it fails.
+mkdir -p build-ossfuzz
+setsid ci/fuzz.sh --oss-fuzz --build-only >build-ossfuzz/ci-build.log 2>&1 &
+fuzz_build=$!
+trap 'kill -- -"$fuzz_build" 2>/dev/null; rm -rf "$scratch"' EXIT
 ci/mutants.sh
+if ! wait "$fuzz_build"; then
+  cat build-ossfuzz/ci-build.log
+  echo "the OSS-Fuzz build failed (above)"
+  exit 1
+fi
+tail -n 1 build-ossfuzz/ci-build.log
+trap 'rm -rf "$scratch"' EXIT
 
 step "bench/report.sh --json --quick prints every key (figures are for bench/report.sh, not for tests)"
 bench/report.sh --json --quick >"$scratch/bench.json"

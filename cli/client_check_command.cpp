@@ -1,4 +1,5 @@
 #include "client_check_command.hpp"
+#include "exit_status.hpp"
 
 #include <fstream>
 #include <iostream>
@@ -17,7 +18,6 @@ namespace tlschan::cli {
 
 namespace {
 
-constexpr int exit_usage = 64;  // EX_USAGE
 
 struct ClientCheckArgs {
   std::string listen;

@@ -1,4 +1,5 @@
 #include "probe_command.hpp"
+#include "exit_status.hpp"
 
 #include <iostream>
 #include <memory>
@@ -15,7 +16,6 @@ namespace tlschan::cli {
 
 namespace {
 
-constexpr int exit_usage = 64;  // EX_USAGE
 
 struct ProbeArgs {
   std::string server;

@@ -1,4 +1,5 @@
 #include "route_command.hpp"
+#include "exit_status.hpp"
 
 #include <iostream>
 #include <memory>
@@ -12,7 +13,6 @@ namespace tlschan::cli {
 namespace {
 
 constexpr int exit_unroutable = 1;
-constexpr int exit_config = 78;  // EX_CONFIG
 
 int run_route(const std::string& domain, const std::string& dir) {
   const auto config = dir.empty() ? parse_config(sim::default_config_text()) : load_config(dir);

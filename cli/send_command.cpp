@@ -1,4 +1,5 @@
 #include "send_command.hpp"
+#include "exit_status.hpp"
 
 #include <boost/asio/ip/host_name.hpp>
 #include <fstream>
@@ -21,10 +22,8 @@ namespace tlschan::cli {
 namespace {
 
 constexpr int exit_delivered = 0;
-constexpr int exit_usage = 64;     // EX_USAGE
-constexpr int exit_bounced = 69;   // EX_UNAVAILABLE
-constexpr int exit_deferred = 75;  // EX_TEMPFAIL
-constexpr int exit_config = 78;    // EX_CONFIG
+constexpr int exit_bounced = exit_unavailable;
+constexpr int exit_deferred = exit_tempfail;
 
 struct SendOptions {
   std::string config_dir;
