@@ -1,12 +1,13 @@
 // A real ClientSession under arbitrary server replies, before and after the 220 to STARTTLS and
 // inside TLS (what any server, or a meddler, can send a client; semantics.md sections 4 and 8).
-// The input (session_input.hpp) picks the client's policy, then gives the chunks a scripted server
-// answers with, exactly as the simulator's scripted server (sim::ServerScriptSpec, tls = true)
-// does: the first chunk is the greeting, each next one answers client bytes that ended at a line
-// end, a chunk starting with 220 that answers a STARTTLS line is followed by a real server-side
-// TlsSession handshake and the chunks after it go inside TLS, and when the chunks run out the
-// server closes. A may client's fallback connection starts the script again. Client timeouts fire
-// whenever the client waits and the script has nothing to say.
+// The input (session_input.hpp) picks the client's policy, then gives the chunks of a scripted
+// server: the simulator's own sim::ScriptedServer (ServerScriptSpec with tls = true), whose first
+// chunk is the greeting, each next one answering client bytes that ended at a line end; a chunk
+// starting with 220 that answers a STARTTLS line is followed by a real server-side TLS handshake and
+// the chunks after it go inside TLS, and when the chunks run out the server closes. A may client's
+// fallback connection starts the script again. Client timeouts fire whenever the client waits and
+// the script has nothing to say. The message is the simulator's: its tag line first
+// (sim::message_tag), dot-stuffed by the engine's dot_stuff.
 //
 // Checks, besides memory errors: a must client sends nothing but EHLO, HELO, STARTTLS and QUIT
 // outside TLS (no MAIL, RCPT or message byte); a no client never sends STARTTLS; STARTTLS at most
@@ -17,6 +18,7 @@
 //
 // TLSCHAN_TRANSCRIPT=FILE: the simulator runs the same input as a scenario and writes its
 // transcript to FILE (`tlschan replay FILE`).
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -29,29 +31,18 @@
 #include "fuzz_environment.hpp"
 #include "session_input.hpp"
 #include "tlschan/client_session.hpp"
+#include "tlschan/data_reader.hpp"  // dot_stuffed
 #include "tlschan/sim/deterministic_tls.hpp"
-#include "tlschan/tls.hpp"
+#include "tlschan/sim/scripted_peers.hpp"
 
 namespace {
 
 using namespace tlschan;
 
-// The message as the simulator's client sends it: the simulator tags every body with a header
-// line naming the message, so this target sends the same bytes.
+// The message as the simulator's client sends it: the simulator puts its tag line first.
 OutgoingMessage message() {
   const sim::MessageSpec m = fuzz::fuzz_message();
-  return OutgoingMessage{{m.from, m.to}, "X-Tlschan-Message: 1\r\n" + m.body};
-}
-
-std::string stuffed(std::string_view data) {
-  std::string out;
-  bool line_start = true;
-  for (const char c : data) {
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n';
-  }
-  return out + ".\r\n";
+  return OutgoingMessage{{m.from, m.to}, sim::message_tag(1) + m.body};
 }
 
 std::string upper(std::string_view s) {
@@ -62,8 +53,8 @@ std::string upper(std::string_view s) {
 
 class Harness {
  public:
-  Harness(Policy policy, const fuzz::SessionInput& input, ClientSession& client)
-      : policy_(policy), input_(input), client_(client), wire_data_(stuffed(message().data)) {}
+  Harness(Policy policy, const sim::ServerScriptSpec& script, ClientSession& client)
+      : policy_(policy), script_(script), client_(client), wire_data_(dot_stuffed(message().data)) {}
 
   void run() {
     for (int connection = 1; connection <= 2; ++connection) {
@@ -87,21 +78,20 @@ class Harness {
 
  private:
   void run_connection(int connection) {
-    next_ = 0;
-    server_tls_.reset();
-    starttls_pending_ = false;
+    // Each connection meets the script from its start, as in the simulator.
+    server_.emplace(script_, fuzz::simulator().server_tls(sim::Health::ok));
+    server_->on_read([this](std::string_view plain, bool inside_tls) { check_batch(plain, inside_tls); });
     starttls_sent_ = false;
     tls_commands_ = 0;
-    server_open_ = true;
-    reply();  // the greeting (or an immediate close when the script is empty)
+    server_->start();  // the greeting (or an immediate close when the script is empty)
     for (int step = 0; step < 10000; ++step) {
-      pump_client();
+      const bool moved = pump();
       if (client_.connection_finished()) {
         // What the client still sends goes out on this connection, before it closes.
         client_.consume(client_.output().size());
         return;
       }
-      if (!progress_) {
+      if (!moved) {
         // The client waits and the script has nothing to say: the client's timer fires.
         const std::optional<Time> due = client_.deadline();
         TLSCHAN_FUZZ_CHECK(due.has_value(), "connection " + std::to_string(connection) +
@@ -113,71 +103,34 @@ class Harness {
     TLSCHAN_FUZZ_CHECK(false, "connection " + std::to_string(connection) + " did not end within 10000 steps");
   }
 
-  // The script's next chunk, or its close when none is left.
-  void reply() {
-    progress_ = true;
-    if (!server_open_) return;
-    if (next_ >= input_.chunks.size()) {
-      server_open_ = false;
-      client_.on_peer_closed(now_, /*reset=*/false);
-      return;
+  // One round: what the server did goes to the client, what the client sent goes to the server.
+  // Returns whether anything moved.
+  bool pump() {
+    bool moved = false;
+    for (const sim::PeerAction& a : server_->take_actions()) {
+      moved = true;
+      if (client_.connection_finished()) continue;
+      if (a.kind == sim::PeerAction::Kind::send) {
+        client_.receive(a.bytes, now_);
+      } else if (a.kind == sim::PeerAction::Kind::close) {
+        client_.on_peer_closed(now_, /*reset=*/false);
+      }
     }
-    const std::string_view chunk = input_.chunks[next_++];
-    deliver(chunk);
-    if (!server_tls_ && starttls_pending_ && chunk.starts_with("220")) {
-      server_tls_.emplace(fuzz::simulator().server_tls(sim::Health::ok));
+    const std::string_view out = client_.output();
+    if (!out.empty()) {
+      moved = true;
+      server_->receive(out);
+      client_.consume(out.size());
     }
-    starttls_pending_ = false;
-  }
-
-  void deliver(std::string_view plain) {
-    if (server_tls_) {
-      server_tls_->write(plain);
-      std::string wire;
-      server_tls_->take_output(wire);
-      client_.receive(wire, now_);
-    } else {
-      client_.receive(plain, now_);
-    }
-  }
-
-  void pump_client() {
-    progress_ = false;
-    const std::string bytes(client_.output());
-    client_.consume(bytes.size());
     while (auto e = client_.next_event()) {
       if (std::holds_alternative<TlsEstablished>(*e)) tls_established_ = true;
     }
-    if (bytes.empty()) {
-      if (client_.connection_finished() && server_open_) server_open_ = false;  // the client closed
-      return;
-    }
-    progress_ = true;
-    if (!server_open_) return;
-    std::string plain = bytes;
-    bool inside_tls = false;
-    if (server_tls_) {
-      server_tls_->feed(bytes);
-      plain.clear();
-      const TlsState state = server_tls_->advance(plain);
-      std::string wire;
-      server_tls_->take_output(wire);
-      if (!wire.empty()) client_.receive(wire, now_);
-      if (state == TlsState::failed || state == TlsState::closed) {
-        server_open_ = false;
-        client_.on_peer_closed(now_, /*reset=*/false);
-        return;
-      }
-      if (state != TlsState::established) return;
-      inside_tls = true;
-    }
-    check_batch(plain, inside_tls);
-    if (upper(plain).find("STARTTLS\r\n") != std::string::npos) starttls_pending_ = true;
-    if (plain.empty() || plain.back() != '\n') return;
-    reply();
+    if (client_.connection_finished() && !server_->closed()) server_->peer_closed();  // the client closed
+    return moved;
   }
 
-  // One batch of what the client sent in answer to one reply (or to a timeout, or the handshake).
+  // One batch of what the client sent in answer to one reply (or to a timeout, or the handshake),
+  // as the scripted server read it.
   void check_batch(std::string_view plain, bool inside_tls) {
     if (plain.empty()) return;
     const std::string where = inside_tls  ? " inside TLS"
@@ -210,17 +163,13 @@ class Harness {
   }
 
   Policy policy_;
-  const fuzz::SessionInput& input_;
+  const sim::ServerScriptSpec& script_;
   ClientSession& client_;
   const std::string wire_data_;  // the message as it goes on the wire, dot-stuffed, with ".CRLF"
   Time now_{};
-  std::size_t next_ = 0;  // the script's next chunk
-  std::optional<TlsSession> server_tls_;
-  bool server_open_ = true;
-  bool starttls_pending_ = false;  // the client's last batch held a STARTTLS line
+  std::optional<sim::ScriptedServer> server_;  // the script on the current connection
   bool starttls_sent_ = false;
   int tls_commands_ = 0;
-  bool progress_ = false;
   bool fallback_ = false;
   bool tls_established_ = false;
   bool tls_delivery_ = false;  // the message went out inside TLS
@@ -247,7 +196,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.tls = fuzz::simulator().client_tls();
   auto client = ClientSession::create(config, message(), Time{});
   TLSCHAN_FUZZ_CHECK(client.has_value(), "the client refuses a valid message");
-  Harness harness(policy, input, *client);
+  const sim::ServerScriptSpec script = fuzz::client_session_script(input);
+  Harness harness(policy, script, *client);
   harness.run();
   return 0;
 }

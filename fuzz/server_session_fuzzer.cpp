@@ -1,10 +1,10 @@
 // A real ServerSession under arbitrary client bytes in arbitrary segments (what any client, or a
 // meddler, can send a server; semantics.md sections 3 and 7). The input (session_input.hpp) picks
-// the server's policy, TLS health and tlsswitchchannel, then gives the chunks a scripted client
-// sends, one segment each, without waiting; a chunk holding "STARTTLS\r\n" waits for the reply,
-// and after a 220 this target runs a real client-side TlsSession handshake against the server and
-// sends the rest inside TLS, exactly as the simulator's scripted client (sim::ScriptSpec with wait =
-// false, tls = true) does. After the last chunk the server's idle timeout fires.
+// the server's policy, TLS health and tlsswitchchannel, then gives the chunks of a scripted client:
+// the simulator's own sim::ScriptedClient (ScriptSpec with wait = false, tls = true), which sends
+// them one segment each without waiting, waits for the reply to a chunk holding "STARTTLS\r\n",
+// and after a 220 runs a real client-side TLS handshake and sends the rest inside TLS. This target
+// moves the bytes between it and the server; after the last chunk the server's idle timeout fires.
 //
 // Checks, besides memory errors: every byte the server sends is a well-formed reply; STARTTLS is
 // listed in an EHLO reply iff the policy is may or must and TLS is not active; a 220 to STARTTLS
@@ -14,6 +14,7 @@
 //
 // TLSCHAN_TRANSCRIPT=FILE: the simulator runs the same input as a scenario and writes its
 // transcript to FILE (`tlschan replay FILE`).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -27,7 +28,7 @@
 #include "tlschan/reply.hpp"  // ReplyParser::max_line
 #include "tlschan/server_session.hpp"
 #include "tlschan/sim/deterministic_tls.hpp"
-#include "tlschan/tls.hpp"
+#include "tlschan/sim/scripted_peers.hpp"
 
 namespace {
 
@@ -35,30 +36,25 @@ using namespace tlschan;
 
 class Harness {
  public:
-  explicit Harness(const fuzz::ServerChoice& choice) : choice_(choice), server_(config(choice), now_) {
-    drain();
+  Harness(const fuzz::ServerChoice& choice, const sim::ScriptSpec& script)
+      : choice_(choice), server_(config(choice), now_), client_(script, fuzz::simulator().client_tls()) {
+    client_.on_reply_line([this](std::string_view line, bool inside_tls) { read_line(line, inside_tls); });
   }
 
-  void run(const fuzz::SessionInput& input) {
-    for (const std::string_view chunk : input.chunks) {
-      if (server_.finished() || awaiting_reply_ || handshake_failed_) break;
-      send(chunk);
-      // A chunk holding a STARTTLS line waits for the reply: after a 220 the handshake runs and
-      // the rest goes inside TLS; after anything else the client waits on, and sends no more.
-      if (!client_tls_ && chunk.find("STARTTLS\r\n") != std::string_view::npos) {
-        awaiting_reply_ = true;
-        if (handshake_next_) handshake();
-      }
-    }
+  void run() {
+    pump();  // the greeting
+    client_.start();
+    pump();
     // The client sends nothing more and leaves the connection open: the server's idle timeout.
     if (!server_.finished()) {
       const std::optional<Time> due = server_.deadline();
       TLSCHAN_FUZZ_CHECK(due.has_value(), "an open server session without a deadline");
       now_ = std::max(now_, *due);
       server_.on_deadline(now_);
-      drain();
+      pump();
     }
     TLSCHAN_FUZZ_CHECK(server_.finished(), "the server session is still open after its idle timeout");
+    TLSCHAN_FUZZ_CHECK(client_.partial_reply_octets() < ReplyParser::max_line, "a reply line over 512 octets");
   }
 
  private:
@@ -72,61 +68,44 @@ class Harness {
     return c;
   }
 
-  void send(std::string_view chunk) {
-    if (chunk.empty()) return;
-    if (client_tls_) {
-      client_tls_->write(chunk);
-      std::string wire;
-      client_tls_->take_output(wire);
-      server_.receive(wire, now_);
-    } else {
-      server_.receive(chunk, now_);
+  // Moves what each side does to the other until neither does more.
+  void pump() {
+    for (int step = 0; step < 10000; ++step) {
+      bool moved = false;
+      for (const sim::PeerAction& a : client_.take_actions()) {
+        moved = true;
+        if (server_.finished()) continue;
+        if (a.kind == sim::PeerAction::Kind::send) {
+          server_.receive(a.bytes, now_);
+        } else if (a.kind == sim::PeerAction::Kind::close) {
+          server_.on_peer_closed(now_);  // the client gives up (a failed handshake) and closes
+        }
+        drain_events();
+      }
+      const std::string_view out = server_.output();
+      if (!out.empty()) {
+        moved = true;
+        client_.receive(out);
+        tls_established_ = tls_established_ || client_.tls_established();
+        server_.consume(out.size());
+      }
+      drain_events();
+      if (server_.finished() && !client_.closed()) {
+        client_.peer_closed();
+        moved = true;
+      }
+      if (!moved) return;
     }
-    drain();
+    TLSCHAN_FUZZ_CHECK(false, "the session did not settle within 10000 steps");
   }
 
-  // What the server sent and what happened to it.
-  void drain() {
-    const std::string_view out = server_.output();
-    if (!out.empty()) {
-      if (client_tls_) {
-        client_tls_->feed(out);
-        std::string plain;
-        client_tls_->advance(plain);
-        read_replies(plain);
-      } else {
-        read_replies(out);
-      }
-      server_.consume(out.size());
-    }
+  void drain_events() {
     while (auto e = server_.next_event()) check_event(*e);
   }
 
-  // Reads the server's replies line by line, without allocating (this target's speed is mostly
-  // the server's): every line must be a reply line a client can read, CRLF-terminated, within 512
-  // octets, and the lines of one reply must share their code.
-  void read_replies(std::string_view bytes) {
-    while (!bytes.empty() && !handshake_next_) {
-      const std::size_t lf = bytes.find('\n');
-      if (lf == std::string_view::npos) {
-        partial_.append(bytes);
-        TLSCHAN_FUZZ_CHECK(partial_.size() < ReplyParser::max_line, "a reply line over 512 octets");
-        return;
-      }
-      std::string_view line = bytes.substr(0, lf + 1);
-      bytes.remove_prefix(lf + 1);
-      if (!partial_.empty()) {
-        partial_.append(line);
-        read_line(partial_);
-        partial_.clear();
-      } else {
-        read_line(line);
-      }
-    }
-    // After the 220 to STARTTLS whatever follows is TLS, read by the handshake.
-  }
-
-  void read_line(std::string_view line) {
+  // Each reply line the client reads: a line a client can read, CRLF-terminated, within 512
+  // octets, the lines of one reply sharing their code.
+  void read_line(std::string_view line, bool inside_tls) {
     const auto show = [&] { return std::string(line.substr(0, 40)); };
     TLSCHAN_FUZZ_CHECK(line.size() <= ReplyParser::max_line && line.size() >= 5 && line.ends_with("\r\n"),
                        "a reply line a client cannot read: " + show());
@@ -142,14 +121,13 @@ class Harness {
     reply_code_ = code;
     ++reply_lines_;
     if (line[3] == '-') return;
-    check_reply(code, reply_lines_, starttls_listed_);
+    check_reply(code, reply_lines_, starttls_listed_, inside_tls);
     reply_lines_ = 0;
     starttls_listed_ = false;
   }
 
   // One whole reply: its code, its number of lines and whether a line after the first is STARTTLS.
-  void check_reply(int code, int lines, bool lists_starttls) {
-    const bool tls = tls_up();
+  void check_reply(int code, int lines, bool lists_starttls, bool tls) {
     if (greetings_++ == 0) {
       TLSCHAN_FUZZ_CHECK(code == 220, "the greeting is " + std::to_string(code));
       return;
@@ -165,7 +143,6 @@ class Harness {
                          std::string("220 to STARTTLS from a ") + to_string(choice_.policy) +
                              " server, TLS " + sim::to_string(choice_.health) +
                              (tls ? ", TLS already active" : ""));
-      handshake_next_ = true;
       accepted_starttls_ = true;
     }
     if (code == 530) {
@@ -179,7 +156,7 @@ class Harness {
     if (const auto* m = std::get_if<MessageAccepted>(&e)) {
       TLSCHAN_FUZZ_CHECK(choice_.policy != Policy::must || m->tls,
                          "a must server accepted a message without TLS");
-      TLSCHAN_FUZZ_CHECK(m->tls == tls_up(), "a message recorded with the wrong TLS flag");
+      TLSCHAN_FUZZ_CHECK(m->tls == tls_established_, "a message recorded with the wrong TLS flag");
       const std::string channel =
           m->tls && choice_.switch_channel ? fuzz::fuzz_switch_channel : fuzz::fuzz_incoming_channel;
       TLSCHAN_FUZZ_CHECK(m->channel == channel,
@@ -190,53 +167,16 @@ class Harness {
     }
   }
 
-  // TLS was established on this connection (it may have been closed since).
-  bool tls_up() const { return tls_established_; }
-
-  // The client side of the handshake, moving flights until neither side has more to say.
-  void handshake() {
-    awaiting_reply_ = false;
-    handshake_next_ = false;
-    partial_.clear();
-    client_tls_.emplace(fuzz::simulator().client_tls());
-    for (int flight = 0; flight < 16; ++flight) {
-      std::string plain, wire;
-      const TlsState state = client_tls_->advance(plain);
-      client_tls_->take_output(wire);
-      read_replies(plain);
-      if (!wire.empty()) server_.receive(wire, now_);
-      const std::string_view back = server_.output();
-      const bool more = !back.empty();
-      if (more) {
-        client_tls_->feed(back);
-        server_.consume(back.size());
-      }
-      while (auto e = server_.next_event()) check_event(*e);
-      if (state == TlsState::failed || state == TlsState::closed) {
-        handshake_failed_ = true;
-        server_.on_peer_closed(now_);  // the client gives up and closes, as the scripted one does
-        drain();
-        return;
-      }
-      if (state == TlsState::established) tls_established_ = true;
-      if (state == TlsState::established && wire.empty() && !more) break;
-    }
-  }
-
   fuzz::ServerChoice choice_;
   Time now_{};
   ServerSession server_;
-  std::optional<TlsSession> client_tls_;
-  std::string partial_;  // a reply line not complete yet
+  sim::ScriptedClient client_;
   int reply_code_ = 0;
   int reply_lines_ = 0;  // lines of the reply being read
   bool starttls_listed_ = false;
   int greetings_ = 0;
-  bool handshake_next_ = false;     // a 220 to STARTTLS came: the bytes that follow are TLS
   bool accepted_starttls_ = false;  // a 220 to STARTTLS came on this connection
-  bool awaiting_reply_ = false;     // the client sent STARTTLS and waits for a 220
-  bool handshake_failed_ = false;
-  bool tls_established_ = false;
+  bool tls_established_ = false;    // the client's handshake completed (TLS may have closed since)
 };
 
 }  // namespace
@@ -253,7 +193,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!fuzz::transcript_request().empty())
     fuzz::write_transcript_if_requested(fuzz::server_session_scenario(input), seed);
   sim::seed_deterministic_rand(seed);
-  Harness harness(fuzz::server_choice(input.header));
-  harness.run(input);
+  const sim::ScriptSpec script = fuzz::server_session_script(input);
+  Harness harness(fuzz::server_choice(input.header), script);
+  harness.run();
   return 0;
 }

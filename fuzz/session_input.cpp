@@ -56,6 +56,22 @@ sim::MessageSpec fuzz_message() {
   return m;
 }
 
+sim::ScriptSpec server_session_script(const SessionInput& input) {
+  sim::ScriptSpec script;
+  script.send = owned(input.chunks);
+  if (script.send.empty()) script.send.emplace_back();  // a script sends at least one chunk
+  script.wait = false;
+  script.tls = true;
+  return script;
+}
+
+sim::ServerScriptSpec client_session_script(const SessionInput& input) {
+  sim::ServerScriptSpec script;
+  script.replies = owned(input.chunks);
+  script.tls = true;
+  return script;
+}
+
 sim::Scenario server_session_scenario(const SessionInput& input) {
   const ServerChoice choice = server_choice(input.header);
   sim::Scenario s;
@@ -67,12 +83,7 @@ sim::Scenario server_session_scenario(const SessionInput& input) {
   if (choice.switch_channel) s.server.switch_target = fuzz_switch_channel;
   s.messages.clear();
   s.network = plain_network();
-  sim::ScriptSpec script;
-  script.send = owned(input.chunks);
-  if (script.send.empty()) script.send.emplace_back();  // a script sends at least one chunk
-  script.wait = false;
-  script.tls = true;
-  s.scripts.push_back(std::move(script));
+  s.scripts.push_back(server_session_script(input));
   return s;
 }
 
@@ -83,10 +94,7 @@ sim::Scenario client_session_scenario(const SessionInput& input) {
   s.client.policy = client_choice(input.header).policy;
   s.messages = {fuzz_message()};
   s.network = plain_network();
-  sim::ServerScriptSpec script;
-  script.replies = owned(input.chunks);
-  script.tls = true;
-  s.server_script = std::move(script);
+  s.server_script = client_session_script(input);
   return s;
 }
 

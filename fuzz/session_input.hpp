@@ -57,6 +57,12 @@ inline constexpr const char* fuzz_switch_channel = "tcp_tls";
 // recipients, and a line that needs dot-stuffing.
 sim::MessageSpec fuzz_message();
 
+// The scripted client of a server_session_fuzzer input (sim::ScriptSpec: the chunks, no wait, tls):
+// the target drives it against a ServerSession, and its scenario holds the same.
+sim::ScriptSpec server_session_script(const SessionInput& input);
+// The scripted server of a client_session_fuzzer input (sim::ServerScriptSpec: the chunks, tls).
+sim::ServerScriptSpec client_session_script(const SessionInput& input);
+
 // The scenario of a server_session_fuzzer input: the real server, one scripted client.
 sim::Scenario server_session_scenario(const SessionInput& input);
 

@@ -102,17 +102,12 @@ TLSCHAN_FUZZ_HARNESS std::optional<Message> model(std::string_view wire, std::ui
   return m;
 }
 
-// The body stuffed again, as a relay sends it on (into a buffer reused from run to run).
+// The body stuffed again by the engine's writer, as a relay sends it on (into a buffer reused from
+// run to run).
 TLSCHAN_FUZZ_HARNESS std::string_view stuff(std::string_view body) {
   static std::string out;
   out.clear();
-  bool line_start = true;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    if (line_start && body[i] == '.') out += '.';
-    out += body[i];
-    line_start = body[i] == '\n' && i > 0 && body[i - 1] == '\r';
-  }
-  out += ".\r\n";
+  tlschan::dot_stuff(body, out);
   return out;
 }
 

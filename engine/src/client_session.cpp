@@ -2,24 +2,11 @@
 
 #include <cassert>
 
+#include "tlschan/data_reader.hpp"  // dot_stuffed
+
 namespace tlschan {
 
 namespace {
-
-// Dot-stuffs `data` (RFC 5321 4.5.2) and appends the end-of-data line.
-std::string stuff(std::string_view data) {
-  std::string out;
-  out.reserve(data.size() + data.size() / 64 + 5);
-  bool line_start = true;
-  for (const char c : data) {
-    if (line_start && c == '.') out.push_back('.');
-    out.push_back(c);
-    line_start = c == '\n';
-  }
-  if (!data.empty() && !line_start) out.append("\r\n");
-  out.append(".\r\n");
-  return out;
-}
 
 bool has_8bit(std::string_view data) {
   for (const char c : data) {
@@ -58,7 +45,7 @@ Expected<ClientSession, UsageError> ClientSession::create(ClientConfig config, O
 }
 
 ClientSession::ClientSession(ClientConfig config, OutgoingMessage message, Time now)
-    : config_(std::move(config)), message_(std::move(message)), wire_data_(stuff(message_.data)) {
+    : config_(std::move(config)), message_(std::move(message)), wire_data_(dot_stuffed(message_.data)) {
   for (const auto& r : message_.envelope.rcpt_to) outcomes_.push_back(RecipientOutcome{r, Disposition::deferred, false, std::nullopt, "not attempted"});
   settled_.assign(outcomes_.size(), false);
   start_connection(now);

@@ -139,4 +139,22 @@ DataResult DataReader::finish() {
   return result;
 }
 
+void dot_stuff(std::string_view data, std::string& out) {
+  out.reserve(out.size() + data.size() + data.size() / 64 + 5);
+  bool line_start = true;
+  for (const char c : data) {
+    if (line_start && c == '.') out.push_back('.');
+    out.push_back(c);
+    line_start = c == '\n';
+  }
+  if (!data.empty() && !line_start) out.append("\r\n");
+  out.append(".\r\n");
+}
+
+std::string dot_stuffed(std::string_view data) {
+  std::string out;
+  dot_stuff(data, out);
+  return out;
+}
+
 }  // namespace tlschan

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 
-namespace tlschan::sim::detail {
+namespace tlschan::sim {
 
 std::string message_tag(std::size_t index) { return "X-Tlschan-Message: " + std::to_string(index) + "\r\n"; }
+
+}  // namespace tlschan::sim
+
+namespace tlschan::sim::detail {
 
 std::optional<std::size_t> read_message_tag(std::string_view data) {
   constexpr std::string_view key = "X-Tlschan-Message: ";

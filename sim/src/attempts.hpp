@@ -23,8 +23,7 @@ struct MessageState {
   bool finished = false;
 };
 
-// The header line by which the simulator recognizes a message at the server, and reading it back.
-std::string message_tag(std::size_t index);
+// Reads back the index of sim::message_tag (scenario.hpp) from a message's data.
 std::optional<std::size_t> read_message_tag(std::string_view data);
 
 // The client session of one attempt (a usage error when the message cannot be sent as given).

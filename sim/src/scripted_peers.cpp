@@ -78,23 +78,24 @@ void ScriptedClient::send_chunks() {
 
 void ScriptedClient::receive(std::string_view wire) {
   if (closed()) return;
-  std::string plain(wire);
-  if (tls_) {
+  if (!tls_) {
+    reply_.append(wire);
+  } else {
     const bool was_up = tls_->state() == TlsState::established;
     auto opened = read_tls(*tls_, wire, "script");
     if (!opened) return;
-    plain = std::move(*opened);
+    reply_ += *opened;
     // After a handshake the client speaks first.
     if (!was_up && next_ < spec_.send.size()) send_chunks();
   }
   // Reads whole reply lines; a final line (code then space) ends a reply.
-  reply_ += plain;
   std::size_t at = 0;
   while (!closed()) {
     const auto lf = reply_.find('\n', at);
     if (lf == std::string::npos) break;
     const std::string_view line = std::string_view(reply_).substr(at, lf + 1 - at);
     at = lf + 1;
+    if (on_line_) on_line_(line, tls_.has_value());
     if (line.size() >= 4 && line[3] == '-') continue;
     const bool greeting = !greeted_;
     greeted_ = true;
@@ -144,18 +145,30 @@ void ScriptedServer::reply() {
 
 void ScriptedServer::receive(std::string_view wire) {
   if (closed()) return;
-  std::string plain(wire);
+  std::optional<std::string> opened;
   if (tls_) {
-    auto opened = read_tls(*tls_, wire, "script-server");
+    opened = read_tls(*tls_, wire, "script-server");
     if (!opened) return;
-    plain = std::move(*opened);
   }
-  // A STARTTLS line may come cut across segments: the end of the previous one is read with it.
-  std::string upper = read_tail_ + plain;
-  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  const std::string_view plain = opened ? std::string_view(*opened) : wire;
+  if (on_read_) on_read_(plain, tls_.has_value() && tls_->state() == TlsState::established);
+  // A STARTTLS line, in any case, may come cut across segments: the end of the previous one is
+  // read with it.
   constexpr std::string_view starttls_line = "STARTTLS\r\n";
-  if (upper.find(starttls_line) != std::string::npos) starttls_pending_ = true;
-  read_tail_ = upper.substr(upper.size() - std::min(upper.size(), starttls_line.size() - 1));
+  const auto at = [&](std::size_t k) {  // octet k of the previous tail followed by `plain`, upper-cased
+    const char ch = k < read_tail_.size() ? read_tail_[k] : plain[k - read_tail_.size()];
+    return static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  };
+  const std::size_t total = read_tail_.size() + plain.size();
+  for (std::size_t end = starttls_line.size(); end <= total && !starttls_pending_; ++end) {
+    if (at(end - 1) != '\n') continue;
+    std::size_t i = 0;
+    while (i < starttls_line.size() && at(end - starttls_line.size() + i) == starttls_line[i]) ++i;
+    if (i == starttls_line.size()) starttls_pending_ = true;
+  }
+  std::string tail;
+  for (std::size_t k = total - std::min(total, starttls_line.size() - 1); k < total; ++k) tail.push_back(at(k));
+  read_tail_ = std::move(tail);
   if (plain.empty() || plain.back() != '\n') return;
   reply();
 }

@@ -430,5 +430,38 @@ TEST(DataReader, EverySplit_LeavesSamePipelinedBytes) {
   }
 }
 
+// ---- the sending side: dot_stuff (RFC 5321 4.5.2) ----------------------------------------------
+
+TEST(DotStuff, DotsThatStartALineAreDoubled) {
+  EXPECT_EQ(dot_stuffed(".a\r\nb.c\r\n..\r\n.\r\n"), "..a\r\nb.c\r\n...\r\n..\r\n.\r\n");
+}
+
+TEST(DotStuff, BodyWithoutFinalLineEndGetsCrlfBeforeTheEndLine) {
+  EXPECT_EQ(dot_stuffed("no line end"), "no line end\r\n.\r\n");
+  EXPECT_EQ(dot_stuffed("x\r\n.y"), "x\r\n..y\r\n.\r\n");
+}
+
+TEST(DotStuff, EmptyBodyIsTheEndLineAlone) { EXPECT_EQ(dot_stuffed(""), ".\r\n"); }
+
+TEST(DotStuff, AppendsToWhatTheBufferHolds) {
+  std::string out = "DATA then ";
+  dot_stuff(".\r\n", out);
+  EXPECT_EQ(out, "DATA then ..\r\n.\r\n");
+}
+
+// The writer and the reader are inverses on every well-formed body ending in CRLF.
+TEST(DotStuff, ReaderGivesBackTheBodyTheWriterStuffed) {
+  for (const std::string& body : {"Subject: x\r\n\r\n.\r\n..\r\n.x\r\n"s, "\r\n"s, ".\r\n"s, "a\r\n"s}) {
+    std::string wire = dot_stuffed(body);
+    std::string_view input = wire;
+    DataReader reader(big_limit);
+    const std::optional<DataResult> got = reader.next(input);
+    ASSERT_TRUE(got.has_value()) << body;
+    EXPECT_EQ(got->body, body);
+    EXPECT_FALSE(got->malformed()) << describe(*got);
+    EXPECT_TRUE(input.empty());
+  }
+}
+
 }  // namespace
 }  // namespace tlschan

@@ -1,7 +1,8 @@
 // Incremental reader of the DATA phase (RFC 5321 4.1.1.4, 4.5.2). Only CRLF . CRLF ends the data;
 // every other end-of-data look-alike (LF.LF, CR.CR, LF.CRLF, CRLF.LF, CRLF NUL . CRLF, ...) is
 // message content, and a message holding a bare CR, a bare LF or a NUL, or a text line over 1000
-// octets, is marked so that the server refuses it as a whole.
+// octets, is marked so that the server refuses it as a whole. The sending side, dot_stuff, is here
+// too: the client session, the simulator's peers and the fuzz targets all stuff with it.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +26,13 @@ struct DataResult {
 
   bool malformed() const { return bare_cr || bare_lf || nul || line_too_long; }
 };
+
+// Appends `data` to `out` dot-stuffed (RFC 5321 4.5.2: a "." that starts a line, at the start or
+// after an LF, gets another "."), then the end of the data: CRLF first when `data` is not empty and
+// does not end in LF, then ".CRLF".
+void dot_stuff(std::string_view data, std::string& out);
+// The same, as a new string.
+std::string dot_stuffed(std::string_view data);
 
 class DataReader {
  public:

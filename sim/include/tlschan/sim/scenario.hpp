@@ -44,6 +44,11 @@ struct MessageSpec {
   std::string body = "Subject: simulated\r\n\r\nHello.\r\n";
 };
 
+// The header line the simulator puts first in the body of message `index` (counted from 1), by
+// which it knows the message again in what a server accepted. A fuzz target that sends a message as
+// the simulator's client does puts the same line first.
+std::string message_tag(std::size_t index);
+
 enum class FaultKind { reset, stall, truncate };
 const char* to_string(FaultKind k);
 std::optional<FaultKind> parse_fault(std::string_view name);

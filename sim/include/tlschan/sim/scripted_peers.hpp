@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tlschan/sim/scenario.hpp"
@@ -62,6 +64,16 @@ class ScriptedClient : public ScriptedPeerBase {
   void receive(std::string_view wire);
   void peer_closed() { close(); }
 
+  // Called with each reply line the client reads (its CRLF included; the lines of a multiline
+  // reply one by one), and whether TLS was up when it came. A fuzz target checks the server's
+  // replies through it; the simulator sets none.
+  using LineObserver = std::function<void(std::string_view line, bool inside_tls)>;
+  void on_reply_line(LineObserver f) { on_line_ = std::move(f); }
+  // Octets of a reply line that has not ended yet.
+  std::size_t partial_reply_octets() const { return reply_.size(); }
+  // A TLS handshake of this client has completed on the connection.
+  bool tls_established() const { return tls_ && tls_->state() == TlsState::established; }
+
  private:
   void send_chunks();
   const ScriptSpec& spec_;
@@ -71,6 +83,7 @@ class ScriptedClient : public ScriptedPeerBase {
   bool greeted_ = false;
   std::optional<TlsSession> tls_;
   std::string reply_;  // the reply line being read
+  LineObserver on_line_;
 };
 
 // A server that answers with the script's chunks: the first is the greeting, each next one answers
@@ -84,6 +97,12 @@ class ScriptedServer : public ScriptedPeerBase {
   void receive(std::string_view wire);
   void peer_closed() { close(); }
 
+  // Called with the plaintext of each segment the server reads (inside TLS, what it opened of it),
+  // and whether TLS was up, before the server answers it. A fuzz target checks the client's
+  // commands through it; the simulator sets none.
+  using ReadObserver = std::function<void(std::string_view plain, bool inside_tls)>;
+  void on_read(ReadObserver f) { on_read_ = std::move(f); }
+
  private:
   void reply();
   const ServerScriptSpec& spec_;
@@ -92,6 +111,7 @@ class ScriptedServer : public ScriptedPeerBase {
   bool starttls_pending_ = false;
   std::string read_tail_;  // the last octets read, upper-cased (a STARTTLS line cut across segments)
   std::optional<TlsSession> tls_;
+  ReadObserver on_read_;
 };
 
 }  // namespace tlschan::sim
