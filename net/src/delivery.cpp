@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -50,12 +51,9 @@ class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
   DeliveryResult finish() {
     result_.outcomes = session_.outcomes();
     result_.disposition = session_.message_disposition();
-    // A connection that never opened reads better with the reason it did not open.
-    if (!connect_error_.empty()) {
-      for (auto& o : result_.outcomes) {
-        if (o.disposition == Disposition::deferred && o.reason == "connection reset")
-          o.reason = connect_error_;
-      }
+    // A recipient that a connection's failure to open decided reads better with why it did not open.
+    for (const auto& [index, why] : decided_by_connect_error_) {
+      if (index < result_.outcomes.size()) result_.outcomes[index].reason = why;
     }
     return std::move(result_);
   }
@@ -101,7 +99,15 @@ class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
                                                : "cannot connect to " + request_.host + ":" +
                                                      std::to_string(request_.port) + ": " + ec.message();
       note("connect-failed " + connect_error_);
+      // The session takes it as a lost connection; the recipients that this decides are the ones
+      // whose outcome it changes.
+      const std::vector<RecipientOutcome> before = session_.outcomes();
       session_.on_peer_closed(now, true);
+      const std::vector<RecipientOutcome>& after = session_.outcomes();
+      for (std::size_t i = 0; i < after.size() && i < before.size(); ++i) {
+        if (after[i].disposition != before[i].disposition || after[i].reason != before[i].reason)
+          decided_by_connect_error_[i] = connect_error_;
+      }
       return pump();
     }
     connected_ = true;
@@ -247,6 +253,7 @@ class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
   tcp::resolver::results_type endpoints_;
   std::string resolve_error_;
   std::string connect_error_;
+  std::map<std::size_t, std::string> decided_by_connect_error_;  // recipient index -> why
   Time started_;
   std::optional<Time> linger_until_;
   std::uint64_t timer_generation_ = 0;

@@ -11,15 +11,15 @@
 
 #include "server_connection.hpp"
 #include "server_core.hpp"
+#include "tlschan/net/endpoint.hpp"
 
 namespace tlschan::net {
 
-namespace {
-
 std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e) {
-  const auto a = e.address();
-  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(e.port());
+  return format_host_port(HostPort{e.address().to_string(), e.port()});
 }
+
+namespace {
 
 bool out_of_descriptors(const boost::system::error_code& ec) {
   return ec == boost::asio::error::no_descriptors || ec == boost::asio::error::no_buffer_space ||

@@ -6,36 +6,16 @@
 #include <type_traits>
 #include <variant>
 
+#include "tlschan/escape.hpp"
 #include "tlschan/net/clock.hpp"
 
 namespace tlschan::net {
 
 namespace {
 
-std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e) {
-  const auto a = e.address();
-  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(e.port());
-}
-
 std::string recipients_text(const std::vector<std::string>& rcpts) {
   std::string out;
   for (const auto& r : rcpts) out += (out.empty() ? "<" : ",<") + r + ">";
-  return out;
-}
-
-// Bytes from the network in a log line: printable ASCII stays, everything else becomes \xNN.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (const unsigned char c : s) {
-    if (c >= 0x21 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
   return out;
 }
 
@@ -180,7 +160,7 @@ void ServerConnection::on_stored(StoreResult result) {
   const MessageAccepted& m = result.message;
   std::ostringstream line;
   line << "msg " << (result.id ? *result.id : std::string("-")) << " conn=" << number_ << " from=<"
-       << printable(m.envelope.mail_from) << "> to=" << printable(recipients_text(m.envelope.rcpt_to))
+       << escape_bytes(m.envelope.mail_from, Escape::log_word) << "> to=" << escape_bytes(recipients_text(m.envelope.rcpt_to), Escape::log_word)
        << " channel=" << m.channel << " tls=" << (m.tls ? m.tls_version : std::string("no"))
        << " size=" << result.size;
   if (result.id) {

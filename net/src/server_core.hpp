@@ -20,6 +20,9 @@ namespace tlschan::net {
 
 class ServerConnection;
 
+// An endpoint as `A:P` (IPv6 in brackets), as the server's log and errors write it.
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& e);
+
 struct ServerCore : std::enable_shared_from_this<ServerCore> {
   struct Acceptor {
     Acceptor(boost::asio::io_context& io, Listener l) : acceptor(io), listener(std::move(l)) {}

@@ -1,6 +1,7 @@
 #include "tlschan/sim/scenario_file.hpp"
 
 #include "tlschan/config.hpp"
+#include "tlschan/escape.hpp"
 #include "tlschan/sim/default_config.hpp"
 
 #include <algorithm>
@@ -54,24 +55,7 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-std::string bytes_notation(std::string_view octets) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(octets.size() + 16);
-  for (const char c : octets) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (u >= 0x80) {
-      out += "\\x";
-      out += hex[u >> 4];
-      out += hex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string bytes_notation(std::string_view octets) { return escape_bytes(octets, Escape::non_ascii); }
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';

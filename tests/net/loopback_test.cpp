@@ -145,5 +145,29 @@ TEST(NetLoopback, StartDeliveryWithoutRecipients_IsAUsageErrorAndSendsNothing) {
   EXPECT_EQ(f.server->counters().accepted, 0u);
 }
 
+TEST(NetDelivery, NoListenerOnThePort_EveryRecipientDeferredWithWhyTheConnectionDidNotOpen) {
+  // A port that was free a moment ago: bound, closed, and nothing listens there now.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor probe(io, boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  DeliveryRequest request;
+  request.host = "127.0.0.1";
+  request.port = probe.local_endpoint().port();
+  probe.close();
+  request.client.helo_name = "client.tlschan.test";
+  request.client.policy = Policy::may;
+  request.message.envelope.mail_from = "alice@client.tlschan.test";
+  request.message.envelope.rcpt_to = {"bob@mx.tlschan.test", "carol@mx.tlschan.test"};
+  request.message.data = "Subject: nowhere\r\n\r\nbye\r\n";
+  const auto result = deliver(request);
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  EXPECT_EQ(result->disposition, Disposition::deferred);
+  ASSERT_EQ(result->outcomes.size(), 2u);
+  for (const RecipientOutcome& o : result->outcomes) {
+    EXPECT_EQ(o.disposition, Disposition::deferred) << o.recipient;
+    EXPECT_EQ(o.reason.rfind("cannot connect to 127.0.0.1:" + std::to_string(request.port) + ": ", 0), 0u)
+        << o.recipient << ": " << o.reason;
+  }
+}
+
 }  // namespace
 }  // namespace tlschan::net

@@ -5,12 +5,14 @@
 #include <string>
 #include <string_view>
 
+#include "tlschan/escape.hpp"
 #include "tlschan/time.hpp"
 
 namespace tlschan::sim {
 
-// Printable ASCII as itself; CR, LF and backslash as \r, \n and \\; every other octet as \xHH.
-std::string escape_bytes(std::string_view bytes);
+// Printable ASCII as itself; CR, LF and backslash as \r, \n and \\; every other octet as \xhh:
+// the engine's escaper (tlschan/escape.hpp) in its transcript style.
+using tlschan::escape_bytes;
 
 // The first 8 octets of the bytes' SHA-256, in hex (how a transcript names TLS bytes).
 std::string short_digest(std::string_view bytes);
