@@ -47,7 +47,7 @@ void Exchange::event(std::string_view what) {
 std::string Exchange::transcript_body() const {
   std::string out;
   for (const auto& e : entries_) {
-    out += sim::time_stamp(e.at);
+    out += sim::time_stamp(at(e.at));
     out += " c" + std::to_string(e.connection) + " ";
     switch (e.kind) {
       case ExchangeEntry::Kind::event: out += e.text; break;

@@ -21,7 +21,7 @@ std::string short_digest(std::string_view bytes) {
 
 std::string time_stamp(Time t) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%10lldms", static_cast<long long>(t.count()));
+  std::snprintf(buf, sizeof buf, "%10lldms", static_cast<long long>(since_epoch(t).count()));
   return buf;
 }
 

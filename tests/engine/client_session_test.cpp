@@ -854,7 +854,7 @@ TEST(ClientSessionData, SizeParameter_SentWhenServerListsSize) {
 // Timeouts (RFC 5321 4.5.3.2 through ClientTimeouts)
 
 TEST(ClientSessionTimeouts, Deadlines_AreThePhaseStartPlusItsRfc5321Timeout) {
-  const Time t0 = minutes(60);
+  const Time t0 = at(minutes(60));
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(Policy::must), m, t0);
   ScriptedServer s(c, t0);
@@ -900,20 +900,20 @@ TEST(ClientSessionTimeouts, ConfiguredTimeouts_AreTheOnesUsed) {
   cfg.timeouts.command = seconds(22);
   cfg.timeouts.data_start = seconds(33);
   cfg.timeouts.data_end = seconds(44);
-  ClientSession c = make_client(cfg, message(), seconds(100));
-  ScriptedServer s(c, seconds(100));
-  EXPECT_EQ(c.deadline(), seconds(111));
-  s.now = seconds(200);
+  ClientSession c = make_client(cfg, message(), at(seconds(100)));
+  ScriptedServer s(c, at(seconds(100)));
+  EXPECT_EQ(c.deadline(), at(seconds(111)));
+  s.now = at(seconds(200));
   talk(s, kGreeting);
-  EXPECT_EQ(c.deadline(), seconds(222));
+  EXPECT_EQ(c.deadline(), at(seconds(222)));
   talk(s, ehlo_reply(false));
   talk(s, "250 2.1.0 Ok\r\n");
-  s.now = seconds(300);
+  s.now = at(seconds(300));
   talk(s, "250 2.1.5 Ok\r\n");
-  EXPECT_EQ(c.deadline(), seconds(333));
-  s.now = seconds(400);
+  EXPECT_EQ(c.deadline(), at(seconds(333)));
+  s.now = at(seconds(400));
   talk(s, "354 go\r\n");
-  EXPECT_EQ(c.deadline(), seconds(444));
+  EXPECT_EQ(c.deadline(), at(seconds(444)));
 }
 
 enum class Phase { greeting, ehlo, starttls, handshake, mail, rcpt, data, data_end };
@@ -938,7 +938,7 @@ TEST_P(ClientSessionPhaseTimeout, OnDeadlineBeforeItDoesNothing_AtItDefers) {
   const Phase phase = GetParam();
   const bool tls_phase = phase == Phase::starttls || phase == Phase::handshake;
   ClientSession c = make_client(config(tls_phase ? Policy::must : Policy::no), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c, seconds(0));
+  ScriptedServer s(c, at(seconds(0)));
   Duration timeout = minutes(5);
   // Each step happens one second later than the one before, so that the phase start is known.
   auto step = [&](std::string_view reply) {
@@ -1386,18 +1386,18 @@ TEST_P(ClientSessionTlsPolicy, ImplicitTls_HandshakeFirstGreetingInsideTls_Deliv
   ClientConfig cfg = config(GetParam());
   cfg.mode = ClientMode::implicit_tls;
   const OutgoingMessage m = message();
-  ClientSession c = make_client(cfg, m, minutes(1));
-  ScriptedServer s(c, minutes(1));
-  EXPECT_EQ(c.deadline(), minutes(1) + minutes(5));  // the handshake
+  ClientSession c = make_client(cfg, m, at(minutes(1)));
+  ScriptedServer s(c, at(minutes(1)));
+  EXPECT_EQ(c.deadline(), at(minutes(1)) + minutes(5));  // the handshake
   const std::string hello = s.heard();
   EXPECT_TRUE(starts_with_tls_handshake_record(hello));  // before any byte from the server
   s.accept_tls(server_ctx());
   s.server_tls().feed(hello);
-  s.now = minutes(2);
+  s.now = at(minutes(2));
   EXPECT_EQ(s.pump(), TlsState::established);
   EXPECT_TRUE(c.tls_active());
   EXPECT_EQ(s.heard_tls(), "");  // the server speaks first on a TLS port
-  EXPECT_EQ(c.deadline(), minutes(2) + minutes(5));  // the greeting
+  EXPECT_EQ(c.deadline(), at(minutes(2)) + minutes(5));  // the greeting
   EXPECT_EQ(talk_tls(s, kGreeting), kEhlo);
   EXPECT_EQ(talk_tls(s, ehlo_reply(true)), mail_line());  // STARTTLS listed: ignored
   finish_tls_delivery(s, m, kBody + ".\r\n");

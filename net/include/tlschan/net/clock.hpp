@@ -9,12 +9,12 @@
 namespace tlschan::net {
 
 inline Time steady_now() {
-  return std::chrono::duration_cast<Time>(std::chrono::steady_clock::now().time_since_epoch());
+  return at(std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch()));
 }
 
 inline std::chrono::steady_clock::time_point to_steady(Time t) {
   return std::chrono::steady_clock::time_point(
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(t));
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(since_epoch(t)));
 }
 
 }  // namespace tlschan::net
