@@ -32,7 +32,6 @@
 #include "session_input.hpp"
 #include "tlschan/client_session.hpp"
 #include "tlschan/data_reader.hpp"  // dot_stuffed
-#include "tlschan/sim/deterministic_tls.hpp"
 #include "tlschan/sim/scripted_peers.hpp"
 
 namespace {
@@ -178,17 +177,12 @@ class Harness {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  fuzz::initialize();
-  fuzz::simulator();
+  fuzz::initialize(fuzz::WithSimulator::yes);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const fuzz::SessionInput input = fuzz::split_session_input(data, size);
-  const std::uint64_t seed = fuzz::input_seed(data, size);
-  if (!fuzz::transcript_request().empty())
-    fuzz::write_transcript_if_requested(fuzz::client_session_scenario(input), seed);
-  sim::seed_deterministic_rand(seed);
+  const fuzz::SessionInput input = fuzz::start_session_input(data, size, fuzz::client_session_scenario);
   const Policy policy = fuzz::client_choice(input.header).policy;
   ClientConfig config;
   config.helo_name = fuzz::fuzz_client_name;

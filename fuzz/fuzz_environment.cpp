@@ -60,10 +60,11 @@ void route_openssl_heap() {
 
 }  // namespace
 
-void initialize() {
+void initialize(WithSimulator with) {
   route_openssl_heap();
   std::string why;
   TLSCHAN_FUZZ_CHECK(sim::install_deterministic_rand(&why), "cannot make OpenSSL deterministic: " + why);
+  if (with == WithSimulator::yes) simulator();
 }
 
 const sim::Simulator& simulator() {

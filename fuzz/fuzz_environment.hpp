@@ -13,7 +13,9 @@
 namespace tlschan::fuzz {
 
 // From LLVMFuzzerInitialize: installs the deterministic RAND provider; aborts if OpenSSL refuses.
-void initialize();
+// With the simulator: also creates the simulator now, not inside the first input's run.
+enum class WithSimulator : bool { no, yes };
+void initialize(WithSimulator with = WithSimulator::no);
 
 // The simulator, created on first use: its contexts are the healthy server (server_tls(ok)), the
 // broken one that speaks only TLS 1.1 (server_tls(broken)) and the client (client_tls()).

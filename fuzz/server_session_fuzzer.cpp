@@ -27,7 +27,6 @@
 #include "session_input.hpp"
 #include "tlschan/reply.hpp"  // ReplyParser::max_line
 #include "tlschan/server_session.hpp"
-#include "tlschan/sim/deterministic_tls.hpp"
 #include "tlschan/sim/scripted_peers.hpp"
 
 namespace {
@@ -182,17 +181,12 @@ class Harness {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  fuzz::initialize();
-  fuzz::simulator();
+  fuzz::initialize(fuzz::WithSimulator::yes);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const fuzz::SessionInput input = fuzz::split_session_input(data, size);
-  const std::uint64_t seed = fuzz::input_seed(data, size);
-  if (!fuzz::transcript_request().empty())
-    fuzz::write_transcript_if_requested(fuzz::server_session_scenario(input), seed);
-  sim::seed_deterministic_rand(seed);
+  const fuzz::SessionInput input = fuzz::start_session_input(data, size, fuzz::server_session_scenario);
   const sim::ScriptSpec script = fuzz::server_session_script(input);
   Harness harness(fuzz::server_choice(input.header), script);
   harness.run();

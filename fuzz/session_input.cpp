@@ -1,5 +1,8 @@
 #include "session_input.hpp"
 
+#include "fuzz_environment.hpp"
+#include "tlschan/sim/deterministic_tls.hpp"
+
 namespace tlschan::fuzz {
 
 namespace {
@@ -96,6 +99,15 @@ sim::Scenario client_session_scenario(const SessionInput& input) {
   s.network = plain_network();
   s.server_script = client_session_script(input);
   return s;
+}
+
+SessionInput start_session_input(const std::uint8_t* data, std::size_t size,
+                                 sim::Scenario (*scenario_of)(const SessionInput&)) {
+  SessionInput input = split_session_input(data, size);
+  const std::uint64_t seed = input_seed(data, size);
+  if (!transcript_request().empty()) write_transcript_if_requested(scenario_of(input), seed);
+  sim::seed_deterministic_rand(seed);
+  return input;
 }
 
 }  // namespace tlschan::fuzz

@@ -63,6 +63,12 @@ sim::ScriptSpec server_session_script(const SessionInput& input);
 // The scripted server of a client_session_fuzzer input (sim::ServerScriptSpec: the chunks, tls).
 sim::ServerScriptSpec client_session_script(const SessionInput& input);
 
+// What a session target does first with an input: splits it, writes the transcript of
+// `scenario_of(input)` when TLSCHAN_TRANSCRIPT asks for one, and seeds the deterministic RAND from
+// the input (the same seed the transcript's run used).
+SessionInput start_session_input(const std::uint8_t* data, std::size_t size,
+                                 sim::Scenario (*scenario_of)(const SessionInput&));
+
 // The scenario of a server_session_fuzzer input: the real server, one scripted client.
 sim::Scenario server_session_scenario(const SessionInput& input);
 

@@ -23,8 +23,7 @@
 #include "transition_input.hpp"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  tlschan::fuzz::initialize();
-  tlschan::fuzz::simulator();
+  tlschan::fuzz::initialize(tlschan::fuzz::WithSimulator::yes);
   return 0;
 }
 

@@ -90,8 +90,7 @@ void replay(const sim::Scenario& s, std::uint64_t seed) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  fuzz::initialize();
-  fuzz::simulator();
+  fuzz::initialize(fuzz::WithSimulator::yes);
   return 0;
 }
 
