@@ -1,6 +1,6 @@
 // ClientSession against semantics.md sections 4, 5 and 8.
 //
-// Two drivers: a server scripted by the test (scripted_server.hpp), which feeds chosen reply bytes
+// Two drivers: a server played by hand by the test (server_by_hand.hpp), which feeds chosen reply bytes
 // (many of which no real server sends) and reads the exact bytes the client writes, with a real
 // server-side TlsSession moved by hand for the steps inside TLS; and the real pair, run_loopback with
 // a ServerSession, for the outcome matrix of section 5 and the network meddlers. Expected outcomes
@@ -17,12 +17,12 @@
 #include <variant>
 #include <vector>
 
-#include "scripted_server.hpp"
+#include "server_by_hand.hpp"
 #include "tlschan/client_session.hpp"
 #include "tlschan/loopback.hpp"
 #include "tlschan/server_session.hpp"
 
-namespace tlschan::scripted {
+namespace tlschan::by_hand {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -78,13 +78,13 @@ std::string mail_line(std::optional<std::size_t> size = std::nullopt) {
 std::string rcpt_line(const std::string& r) { return "RCPT TO:<" + r + ">\r\n"; }
 
 // The server says `reply` (plaintext); returns what the client answered.
-std::string talk(ScriptedServer& s, std::string_view reply) {
+std::string talk(ServerByHand& s, std::string_view reply) {
   s.say(reply);
   return s.heard();
 }
 
 // The same inside TLS.
-std::string talk_tls(ScriptedServer& s, std::string_view reply) {
+std::string talk_tls(ServerByHand& s, std::string_view reply) {
   s.say_tls(reply);
   return s.heard_tls();
 }
@@ -104,7 +104,7 @@ void expect_all(const ClientSession& c, Disposition d, bool tls, std::optional<i
 }
 
 // The one Closed event of the connection(s) so far must be the last event and carry `reason`.
-void expect_closed(ScriptedServer& s, CloseReason reason) {
+void expect_closed(ServerByHand& s, CloseReason reason) {
   const auto closed = s.events_of<Closed>();
   ASSERT_FALSE(closed.empty()) << "no Closed event";
   EXPECT_EQ(closed.back().reason, reason) << "Closed(" << to_string(closed.back().reason) << ", "
@@ -114,7 +114,7 @@ void expect_closed(ScriptedServer& s, CloseReason reason) {
 
 // Runs the rest of a plaintext delivery from the reply to MAIL on, one RCPT per recipient, every
 // reply positive; the QUIT is answered and the connection ends.
-void finish_plain_delivery(ScriptedServer& s, const OutgoingMessage& m, const std::string& wire_data) {
+void finish_plain_delivery(ServerByHand& s, const OutgoingMessage& m, const std::string& wire_data) {
   for (std::size_t i = 0; i < m.envelope.rcpt_to.size(); ++i) {
     EXPECT_EQ(talk(s, i == 0 ? "250 2.1.0 Ok\r\n" : "250 2.1.5 Ok\r\n"), rcpt_line(m.envelope.rcpt_to[i]));
   }
@@ -124,7 +124,7 @@ void finish_plain_delivery(ScriptedServer& s, const OutgoingMessage& m, const st
   EXPECT_EQ(talk(s, "221 2.0.0 Bye\r\n"), "");
 }
 
-void finish_tls_delivery(ScriptedServer& s, const OutgoingMessage& m, const std::string& wire_data) {
+void finish_tls_delivery(ServerByHand& s, const OutgoingMessage& m, const std::string& wire_data) {
   for (std::size_t i = 0; i < m.envelope.rcpt_to.size(); ++i) {
     EXPECT_EQ(talk_tls(s, i == 0 ? "250 2.1.0 Ok\r\n" : "250 2.1.5 Ok\r\n"), rcpt_line(m.envelope.rcpt_to[i]));
   }
@@ -136,7 +136,7 @@ void finish_tls_delivery(ScriptedServer& s, const OutgoingMessage& m, const std:
 
 // Greeting, EHLO listing STARTTLS, STARTTLS answered 220 and a TLS handshake with a real server
 // TlsSession; the client's first words inside TLS must be EHLO.
-void reach_tls(ScriptedServer& s, ClientSession& c, bool pre_tls_size = false) {
+void reach_tls(ServerByHand& s, ClientSession& c, bool pre_tls_size = false) {
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true, pre_tls_size)), "STARTTLS\r\n");
   s.say(k220Tls);
@@ -155,7 +155,7 @@ void reach_tls(ScriptedServer& s, ClientSession& c, bool pre_tls_size = false) {
 TEST(ClientSessionPolicy, NoClient_ServerListsStarttls_NeverSendsStarttlsAndDeliversInPlaintext) {
   const OutgoingMessage m = message({"a@example.org"});
   ClientSession c = make_client(config(Policy::no), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(s.heard(), "");  // the client waits for the greeting
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true, true)), mail_line(kBody.size()));
@@ -180,7 +180,7 @@ TEST(ClientSessionPolicy, NoClient_ServerListsStarttls_NeverSendsStarttlsAndDeli
 TEST(ClientSessionPolicy, MayClient_ServerWithoutStarttls_DeliversInPlaintext) {
   const OutgoingMessage m = message({"a@example.org", "b@example.org"});
   ClientSession c = make_client(config(Policy::may), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   finish_plain_delivery(s, m, kBody + ".\r\n");
@@ -194,7 +194,7 @@ TEST(ClientSessionPolicy, MayClient_ServerWithoutStarttls_DeliversInPlaintext) {
 
 TEST(ClientSessionPolicy, MayClient_ServerListsStarttls_SendsStarttlsAfterEhlo) {
   ClientSession c = make_client(config(Policy::may), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true, true)), "STARTTLS\r\n");
   EXPECT_FALSE(contains(s.wire(), "MAIL"));
@@ -203,7 +203,7 @@ TEST(ClientSessionPolicy, MayClient_ServerListsStarttls_SendsStarttlsAfterEhlo) 
 TEST(ClientSessionPolicy, MayClient_TlsUnavailableOnClient_DeliversInPlaintextWithoutStarttls) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(Policy::may, /*tls_available=*/false), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), mail_line());
   finish_plain_delivery(s, m, kBody + ".\r\n");
@@ -213,7 +213,7 @@ TEST(ClientSessionPolicy, MayClient_TlsUnavailableOnClient_DeliversInPlaintextWi
 
 TEST(ClientSessionPolicy, MustClient_ServerWithoutStarttls_QuitsAndDefers) {
   ClientSession c = make_client(config(Policy::must), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false, true)), "QUIT\r\n");
   for (const auto& o : c.outcomes()) {
@@ -232,7 +232,7 @@ TEST(ClientSessionPolicy, MustClient_ServerWithoutStarttls_QuitsAndDefers) {
 
 TEST(ClientSessionPolicy, MustClient_TlsUnavailableOnClient_QuitsAndDefersNeverMail) {
   ClientSession c = make_client(config(Policy::must, /*tls_available=*/false), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), "QUIT\r\n");
   EXPECT_EQ(talk(s, "221 2.0.0 Bye\r\n"), "");
@@ -245,7 +245,7 @@ TEST(ClientSessionPolicy, MustClient_TlsUnavailableOnClient_QuitsAndDefersNeverM
 TEST(ClientSessionPolicy, MustClient_EhloRefusedThenHelo_QuitsAndDefersNeverMail) {
   // HELO replies carry no extensions, so a must client has no STARTTLS to use.
   ClientSession c = make_client(config(Policy::must), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, "502 5.5.1 Not implemented\r\n"), kHelo);
   EXPECT_EQ(talk(s, "250 mx.tlschan.test\r\n"), "QUIT\r\n");
@@ -258,7 +258,7 @@ TEST(ClientSessionPolicy, MustClient_EhloRefusedThenHelo_QuitsAndDefersNeverMail
 TEST(ClientSessionPolicy, MustClient_StarttlsOnlyAsTheServerNameLine_IsNotOffered) {
   // The first line of an EHLO reply is the server's name, never an extension.
   ClientSession c = make_client(config(Policy::must), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, "250 STARTTLS\r\n"), "QUIT\r\n");
   expect_all(c, Disposition::deferred, false, std::nullopt);
@@ -266,7 +266,7 @@ TEST(ClientSessionPolicy, MustClient_StarttlsOnlyAsTheServerNameLine_IsNotOffere
 
 TEST(ClientSessionPolicy, MayClient_StarttlsKeywordIsCaseInsensitive) {
   ClientSession c = make_client(config(Policy::may), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, "250-mx.tlschan.test\r\n250 StartTLS\r\n"), "STARTTLS\r\n");
 }
@@ -287,7 +287,7 @@ TEST(ClientSessionPolicy, MustClient_GivesUpOnTls_ClosedReasonIsTlsRequired) {
   for (const Way& w : ways) {
     SCOPED_TRACE(w.name);
     ClientSession c = make_client(config(Policy::must, w.client_tls), message());
-    ScriptedServer s(c);
+    ServerByHand s(c);
     EXPECT_EQ(talk(s, kGreeting), kEhlo);
     if (w.starttls_reply) {
       EXPECT_EQ(talk(s, w.ehlo), "STARTTLS\r\n");
@@ -314,7 +314,7 @@ class ClientSessionStarttlsRefused : public ::testing::TestWithParam<Refusal> {}
 TEST_P(ClientSessionStarttlsRefused, MayClient_ContinuesInPlaintextOnSameConnection) {
   const OutgoingMessage m = message({"a@example.org", "b@example.org"});
   ClientSession c = make_client(config(Policy::may), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true, true)), "STARTTLS\r\n");
   // Same connection, so the capabilities of the EHLO reply (SIZE) still hold; no EHLO again.
@@ -330,7 +330,7 @@ TEST_P(ClientSessionStarttlsRefused, MayClient_ContinuesInPlaintextOnSameConnect
 
 TEST_P(ClientSessionStarttlsRefused, MustClient_QuitsAndDefers) {
   ClientSession c = make_client(config(Policy::must), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), "STARTTLS\r\n");
   EXPECT_EQ(talk(s, GetParam().reply), "QUIT\r\n");
@@ -360,7 +360,7 @@ class ClientSessionStarttlsNot220
 TEST_P(ClientSessionStarttlsNot220, ProtocolErrorClosesAndDefers) {
   const auto& [policy, reply] = GetParam();
   ClientSession c = make_client(config(policy), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), "STARTTLS\r\n");
   const std::string after = talk(s, reply.second);
@@ -404,7 +404,7 @@ TEST_P(ClientSessionResponseInjection, InjectedRepliesDiscardedAndClientHelloFol
   const auto& [policy, injection] = GetParam();
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(policy), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), "STARTTLS\r\n");
   s.say(k220Tls + injection.after_220);  // one receive()
@@ -447,7 +447,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ClientSessionWire, TwoRepliesWhereOneExpected_AtGreeting_ProtocolErrorDefers) {
   ClientSession c = make_client(config(Policy::no), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   s.say(kGreeting + "250 2.0.0 unasked\r\n");
   s.heard();
   EXPECT_TRUE(c.connection_finished());
@@ -459,7 +459,7 @@ TEST(ClientSessionWire, TwoRepliesWhereOneExpected_AtGreeting_ProtocolErrorDefer
 
 TEST(ClientSessionWire, TwoRepliesWhereOneExpected_AfterMail_ProtocolErrorDefersNoData) {
   ClientSession c = make_client(config(Policy::no), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   s.say("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");  // the second one answers a RCPT not yet sent
@@ -473,7 +473,7 @@ TEST(ClientSessionWire, TwoRepliesWhereOneExpected_AfterMail_ProtocolErrorDefers
 
 TEST(ClientSessionWire, TwoRepliesWhereOneExpected_StarttlsReplyBeforeStarttls_MustNeverStartsTlsNorMails) {
   ClientSession c = make_client(config(Policy::must), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   s.say(ehlo_reply(true) + k220Tls);
   const std::string after = s.heard();
@@ -486,7 +486,7 @@ TEST(ClientSessionWire, TwoRepliesWhereOneExpected_StarttlsReplyBeforeStarttls_M
 
 TEST(ClientSessionWire, TwoRepliesWhereOneExpected_InsideTls_ProtocolErrorDefers) {
   ClientSession c = make_client(config(Policy::must), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   reach_tls(s, c);
   s.say_tls(ehlo_reply(false) + "250 2.1.0 Ok\r\n");
   s.heard_tls();
@@ -501,7 +501,7 @@ TEST(ClientSessionWire, ReplyLineOver512Octets_ProtocolErrorDefers) {
   const std::string long_line = "250 " + std::string(507, 'x') + "\r\n";
   ASSERT_EQ(long_line.size(), 513u);
   ClientSession c = make_client(config(Policy::no), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, "250-mx.tlschan.test\r\n" + long_line), "");
   EXPECT_TRUE(c.connection_finished());
@@ -512,7 +512,7 @@ TEST(ClientSessionWire, ReplyLineOver512Octets_ProtocolErrorDefers) {
 
 TEST(ClientSessionWire, ReplyLineOver512OctetsWithoutLineEnd_ProtocolErrorAtOnce) {
   ClientSession c = make_client(config(Policy::no), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   s.say("220 " + std::string(600, 'x'));  // no LF ever comes
   EXPECT_EQ(s.heard(), "");
   EXPECT_TRUE(c.connection_finished());
@@ -524,7 +524,7 @@ TEST(ClientSessionWire, ReplyLineOfExactly512Octets_IsAccepted) {
   const std::string line = "220 " + std::string(506, 'x') + "\r\n";
   ASSERT_EQ(line.size(), 512u);
   ClientSession c = make_client(config(Policy::no), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, line), kEhlo);
   EXPECT_FALSE(c.connection_finished());
 }
@@ -533,7 +533,7 @@ class ClientSessionMalformedReply : public ::testing::TestWithParam<std::pair<co
 
 TEST_P(ClientSessionMalformedReply, AtGreeting_ProtocolErrorDefers) {
   ClientSession c = make_client(config(Policy::no), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, GetParam().second), "");
   EXPECT_TRUE(c.connection_finished());
   EXPECT_TRUE(c.done());
@@ -543,7 +543,7 @@ TEST_P(ClientSessionMalformedReply, AtGreeting_ProtocolErrorDefers) {
 
 TEST_P(ClientSessionMalformedReply, AfterRcpt_ProtocolErrorDefersNoData) {
   ClientSession c = make_client(config(Policy::no), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line("a@example.org"));
@@ -570,7 +570,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ClientSessionWire, MultilineReplyLinesDisagreeOnCode_ProtocolErrorDefers) {
   ClientSession c = make_client(config(Policy::may), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, "250-mx.tlschan.test\r\n251-PIPELINING\r\n250 STARTTLS\r\n"), "");
   EXPECT_TRUE(c.connection_finished());
@@ -582,7 +582,7 @@ TEST(ClientSessionWire, MultilineReplyLinesDisagreeOnCode_ProtocolErrorDefers) {
 
 TEST(ClientSessionWire, MultilineGreetingLinesDisagreeOnCode_ProtocolErrorDefers) {
   ClientSession c = make_client(config(Policy::no), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, "220-mx.tlschan.test\r\n421 closing\r\n"), "");
   EXPECT_TRUE(c.connection_finished());
   expect_all(c, Disposition::deferred, false, std::nullopt);
@@ -592,7 +592,7 @@ TEST(ClientSessionWire, MultilineGreetingLinesDisagreeOnCode_ProtocolErrorDefers
 TEST(ClientSessionWire, RepliesSplitAcrossManyReceives_AreReassembled) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(Policy::no), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   const std::string greeting = "220-mx.tlschan.test\r\n220 ESMTP\n";  // bare LF ends a reply line too
   for (char ch : greeting) s.say(std::string(1, ch));
   EXPECT_EQ(s.heard(), kEhlo);
@@ -608,7 +608,7 @@ TEST(ClientSessionWire, RepliesSplitAcrossManyReceives_AreReassembled) {
 
 TEST(ClientSessionReplies, Greeting4xx_QuitsAndDefers) {
   ClientSession c = make_client(config(Policy::no), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, "421 4.3.2 mx.tlschan.test busy\r\n"), "QUIT\r\n");
   expect_all(c, Disposition::deferred, false, 421);
   EXPECT_FALSE(contains(s.wire(), "EHLO"));
@@ -616,7 +616,7 @@ TEST(ClientSessionReplies, Greeting4xx_QuitsAndDefers) {
 
 TEST(ClientSessionReplies, Greeting5xx_QuitsAndDefers) {
   ClientSession c = make_client(config(Policy::no), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, "554 5.3.2 no service here\r\n"), "QUIT\r\n");
   expect_all(c, Disposition::deferred, false, 554);
   EXPECT_EQ(talk(s, "221 2.0.0 Bye\r\n"), "");
@@ -627,7 +627,7 @@ TEST(ClientSessionReplies, Greeting5xx_QuitsAndDefers) {
 TEST(ClientSessionReplies, Ehlo5xx_FallsBackToHeloAndDelivers) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(Policy::no), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, "500 5.5.1 Command unrecognized\r\n"), kHelo);
   EXPECT_EQ(talk(s, "250 mx.tlschan.test\r\n"), mail_line());  // no extensions: no SIZE
@@ -638,7 +638,7 @@ TEST(ClientSessionReplies, Ehlo5xx_FallsBackToHeloAndDelivers) {
 TEST(ClientSessionReplies, MayClient_Ehlo5xxThenHelo_DeliversInPlaintextWithoutStarttls) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(Policy::may), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, "502 5.5.1 Not implemented\r\n"), kHelo);
   EXPECT_EQ(talk(s, "250 mx.tlschan.test\r\n"), mail_line());
@@ -649,7 +649,7 @@ TEST(ClientSessionReplies, MayClient_Ehlo5xxThenHelo_DeliversInPlaintextWithoutS
 
 TEST(ClientSessionReplies, Ehlo4xx_QuitsAndDefers) {
   ClientSession c = make_client(config(Policy::no), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, "421 4.7.0 try later\r\n"), "QUIT\r\n");
   expect_all(c, Disposition::deferred, false, 421);
@@ -658,7 +658,7 @@ TEST(ClientSessionReplies, Ehlo4xx_QuitsAndDefers) {
 
 TEST(ClientSessionReplies, Helo5xx_QuitsAndDefers) {
   ClientSession c = make_client(config(Policy::no), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, "500 5.5.1 what\r\n"), kHelo);
   EXPECT_EQ(talk(s, "550 5.7.1 go away\r\n"), "QUIT\r\n");
@@ -669,7 +669,7 @@ TEST(ClientSessionReplies, Helo5xx_QuitsAndDefers) {
 TEST(ClientSessionReplies, Mail4xx_AllRecipientsDeferred) {
   const std::vector<std::string> rcpts = {"a@example.org", "b@example.org", "c@example.org"};
   ClientSession c = make_client(config(Policy::no), message(rcpts));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "451 4.3.0 Local error\r\n"), "QUIT\r\n");
@@ -682,7 +682,7 @@ TEST(ClientSessionReplies, Mail4xx_AllRecipientsDeferred) {
 TEST(ClientSessionReplies, Mail5xx_AllRecipientsBounced) {
   const std::vector<std::string> rcpts = {"a@example.org", "b@example.org", "c@example.org"};
   ClientSession c = make_client(config(Policy::no), message(rcpts));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "550 5.7.1 Sender rejected\r\n"), "QUIT\r\n");
@@ -697,7 +697,7 @@ TEST(ClientSessionReplies, Mail5xx_AllRecipientsBounced) {
 TEST(ClientSessionReplies, Rcpt5xx_OnlyThatRecipientBounced_OthersDelivered) {
   const std::vector<std::string> rcpts = {"a@example.org", "b@example.org", "c@example.org"};
   ClientSession c = make_client(config(Policy::no), message(rcpts));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line(rcpts[0]));
@@ -716,7 +716,7 @@ TEST(ClientSessionReplies, Rcpt5xx_OnlyThatRecipientBounced_OthersDelivered) {
 TEST(ClientSessionReplies, Rcpt4xx_OnlyThatRecipientDeferred_OtherDelivered) {
   const std::vector<std::string> rcpts = {"a@example.org", "b@example.org"};
   ClientSession c = make_client(config(Policy::no), message(rcpts));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line(rcpts[0]));
@@ -732,7 +732,7 @@ TEST(ClientSessionReplies, Rcpt4xx_OnlyThatRecipientDeferred_OtherDelivered) {
 TEST(ClientSessionReplies, EveryRcptRefused_NoDataAndEachKeepsItsOwnOutcome) {
   const std::vector<std::string> rcpts = {"a@example.org", "b@example.org"};
   ClientSession c = make_client(config(Policy::no), message(rcpts));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line(rcpts[0]));
@@ -747,7 +747,7 @@ TEST(ClientSessionReplies, EveryRcptRefused_NoDataAndEachKeepsItsOwnOutcome) {
 TEST(ClientSessionReplies, Data4xx_AcceptedRecipientsDeferred_RefusedKeepTheirOutcome) {
   const std::vector<std::string> rcpts = {"a@example.org", "b@example.org", "c@example.org"};
   ClientSession c = make_client(config(Policy::no), message(rcpts));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line(rcpts[0]));
@@ -764,7 +764,7 @@ TEST(ClientSessionReplies, Data4xx_AcceptedRecipientsDeferred_RefusedKeepTheirOu
 TEST(ClientSessionReplies, Data5xx_AllAcceptedRecipientsBounced) {
   const std::vector<std::string> rcpts = {"a@example.org", "b@example.org"};
   ClientSession c = make_client(config(Policy::no), message(rcpts));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line(rcpts[0]));
@@ -779,7 +779,7 @@ TEST(ClientSessionReplies, Data5xx_AllAcceptedRecipientsBounced) {
 TEST(ClientSessionReplies, EndOfData4xx_AcceptedRecipientsDeferred) {
   const std::vector<std::string> rcpts = {"a@example.org", "b@example.org"};
   ClientSession c = make_client(config(Policy::no), message(rcpts));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line(rcpts[0]));
@@ -793,7 +793,7 @@ TEST(ClientSessionReplies, EndOfData4xx_AcceptedRecipientsDeferred) {
 TEST(ClientSessionReplies, EndOfData5xx_AcceptedRecipientsBounced) {
   const std::vector<std::string> rcpts = {"a@example.org", "b@example.org"};
   ClientSession c = make_client(config(Policy::no), message(rcpts));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line(rcpts[0]));
@@ -812,7 +812,7 @@ TEST(ClientSessionData, LinesStartingWithDot_AreSentDoubled) {
   const std::string data = ".leading\r\nmiddle.dot\r\n.\r\n..two\r\nend\r\n";
   const OutgoingMessage m = message({"a@example.org"}, data);
   ClientSession c = make_client(config(Policy::no), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   finish_plain_delivery(s, m, "..leading\r\nmiddle.dot\r\n..\r\n...two\r\nend\r\n.\r\n");
@@ -828,7 +828,7 @@ TEST(ClientSessionData, DataNotEndingInCrlf_GetsCrlfBeforeTheDot) {
     SCOPED_TRACE(data);
     const OutgoingMessage m = message({"a@example.org"}, data);
     ClientSession c = make_client(config(Policy::no), m);
-    ScriptedServer s(c);
+    ServerByHand s(c);
     EXPECT_EQ(talk(s, kGreeting), kEhlo);
     EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
     finish_plain_delivery(s, m, wire);
@@ -839,7 +839,7 @@ TEST(ClientSessionData, SizeParameter_SentWhenServerListsSize) {
   for (const bool listed : {true, false}) {
     SCOPED_TRACE(listed ? "SIZE listed" : "SIZE not listed");
     ClientSession c = make_client(config(Policy::no), message());
-    ScriptedServer s(c);
+    ServerByHand s(c);
     EXPECT_EQ(talk(s, kGreeting), kEhlo);
     const std::string mail = talk(s, ehlo_reply(false, listed));
     if (listed) {
@@ -857,7 +857,7 @@ TEST(ClientSessionTimeouts, Deadlines_AreThePhaseStartPlusItsRfc5321Timeout) {
   const Time t0 = at(minutes(60));
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(Policy::must), m, t0);
-  ScriptedServer s(c, t0);
+  ServerByHand s(c, t0);
   EXPECT_EQ(c.deadline(), t0 + minutes(5));  // greeting
   s.now = t0 + seconds(1);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
@@ -901,7 +901,7 @@ TEST(ClientSessionTimeouts, ConfiguredTimeouts_AreTheOnesUsed) {
   cfg.timeouts.data_start = seconds(33);
   cfg.timeouts.data_end = seconds(44);
   ClientSession c = make_client(cfg, message(), at(seconds(100)));
-  ScriptedServer s(c, at(seconds(100)));
+  ServerByHand s(c, at(seconds(100)));
   EXPECT_EQ(c.deadline(), at(seconds(111)));
   s.now = at(seconds(200));
   talk(s, kGreeting);
@@ -938,7 +938,7 @@ TEST_P(ClientSessionPhaseTimeout, OnDeadlineBeforeItDoesNothing_AtItDefers) {
   const Phase phase = GetParam();
   const bool tls_phase = phase == Phase::starttls || phase == Phase::handshake;
   ClientSession c = make_client(config(tls_phase ? Policy::must : Policy::no), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c, at(seconds(0)));
+  ServerByHand s(c, at(seconds(0)));
   Duration timeout = minutes(5);
   // Each step happens one second later than the one before, so that the phase start is known.
   auto step = [&](std::string_view reply) {
@@ -1007,7 +1007,7 @@ class ClientSessionConnectionLost : public ::testing::TestWithParam<bool> {};
 TEST_P(ClientSessionConnectionLost, AfterFinalDotBeforeReply_DeferredNamingRfc1047Window) {
   const OutgoingMessage m = message({"a@example.org", "b@example.org"});
   ClientSession c = make_client(config(Policy::no), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line("a@example.org"));
@@ -1029,7 +1029,7 @@ TEST_P(ClientSessionConnectionLost, AfterFinalDotBeforeReply_DeferredNamingRfc10
 
 TEST_P(ClientSessionConnectionLost, BeforeFinalDot_DeferredWithoutRfc1047) {
   ClientSession c = make_client(config(Policy::no), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(false)), mail_line());
   EXPECT_EQ(talk(s, "250 2.1.0 Ok\r\n"), rcpt_line("a@example.org"));
@@ -1050,7 +1050,7 @@ INSTANTIATE_TEST_SUITE_P(ResetOrClose, ClientSessionConnectionLost, ::testing::B
 TEST(ClientSessionTls, MayClient_AfterHandshake_EhloAgainBeforeMail_DeliversOverTls) {
   const OutgoingMessage m = message({"a@example.org", "b@example.org"});
   ClientSession c = make_client(config(Policy::may), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   reach_tls(s, c, /*pre_tls_size=*/true);
   const auto established = s.events_of<TlsEstablished>();
   ASSERT_EQ(established.size(), 1u);
@@ -1071,7 +1071,7 @@ TEST(ClientSessionTls, MayClient_AfterHandshake_EhloAgainBeforeMail_DeliversOver
 TEST(ClientSessionTls, MustClient_AfterHandshake_SizeFromPostTlsEhloIsUsed) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(Policy::must), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   reach_tls(s, c, /*pre_tls_size=*/false);
   EXPECT_EQ(talk_tls(s, ehlo_reply(false, true)), mail_line(kBody.size()));
   finish_tls_delivery(s, m, kBody + ".\r\n");
@@ -1083,7 +1083,7 @@ class ClientSessionTlsPolicy : public ::testing::TestWithParam<Policy> {};
 TEST_P(ClientSessionTlsPolicy, StarttlsListedAgainAfterTls_IsIgnored) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(GetParam()), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   reach_tls(s, c);
   EXPECT_EQ(talk_tls(s, ehlo_reply(true)), mail_line());  // not a second STARTTLS
   finish_tls_delivery(s, m, kBody + ".\r\n");
@@ -1094,7 +1094,7 @@ TEST_P(ClientSessionTlsPolicy, StarttlsListedAgainAfterTls_IsIgnored) {
 TEST_P(ClientSessionTlsPolicy, Ehlo5xxInsideTls_HeloInsideTlsAndDelivers) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(GetParam()), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   reach_tls(s, c);
   EXPECT_EQ(talk_tls(s, "500 5.5.1 What\r\n"), kHelo);
   EXPECT_EQ(talk_tls(s, "250 mx.tlschan.test\r\n"), mail_line());
@@ -1103,7 +1103,7 @@ TEST_P(ClientSessionTlsPolicy, Ehlo5xxInsideTls_HeloInsideTlsAndDelivers) {
 }
 
 // A handshake failure under may: TlsFallback, a fresh connection, and on it no STARTTLS at all.
-void expect_fallback_then_plaintext(ScriptedServer& s, ClientSession& c, const OutgoingMessage& m) {
+void expect_fallback_then_plaintext(ServerByHand& s, ClientSession& c, const OutgoingMessage& m) {
   EXPECT_TRUE(c.connection_finished());
   EXPECT_TRUE(c.wants_reconnect());
   EXPECT_FALSE(c.done());
@@ -1130,7 +1130,7 @@ void expect_fallback_then_plaintext(ScriptedServer& s, ClientSession& c, const O
   expect_closed(s, CloseReason::quit);
 }
 
-void expect_deferred_no_reconnect(ScriptedServer& s, ClientSession& c) {
+void expect_deferred_no_reconnect(ServerByHand& s, ClientSession& c) {
   EXPECT_TRUE(c.connection_finished());
   EXPECT_FALSE(c.wants_reconnect());
   EXPECT_TRUE(c.done());
@@ -1145,7 +1145,7 @@ void expect_deferred_no_reconnect(ScriptedServer& s, ClientSession& c) {
 
 // The handshake with a TLS 1.1-only server: the server TlsSession fails on the ClientHello; its
 // alert (if any) goes to the client, then the server closes the connection.
-void fail_handshake_no_shared_version(ScriptedServer& s, ClientSession& c) {
+void fail_handshake_no_shared_version(ServerByHand& s, ClientSession& c) {
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), "STARTTLS\r\n");
   s.say(k220Tls);
@@ -1158,7 +1158,7 @@ void fail_handshake_no_shared_version(ScriptedServer& s, ClientSession& c) {
 TEST(ClientSessionTls, MayClient_HandshakeFailsNoSharedVersion_FallsBackToPlaintextWithoutStarttls) {
   const OutgoingMessage m = message({"a@example.org", "b@example.org"});
   ClientSession c = make_client(config(Policy::may), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   fail_handshake_no_shared_version(s, c);
   EXPECT_TRUE(s.events_of<TlsEstablished>().empty());
   expect_fallback_then_plaintext(s, c, m);
@@ -1166,7 +1166,7 @@ TEST(ClientSessionTls, MayClient_HandshakeFailsNoSharedVersion_FallsBackToPlaint
 
 TEST(ClientSessionTls, MustClient_HandshakeFailsNoSharedVersion_DefersNeverReconnects) {
   ClientSession c = make_client(config(Policy::must), message({"a@example.org", "b@example.org"}));
-  ScriptedServer s(c);
+  ServerByHand s(c);
   fail_handshake_no_shared_version(s, c);
   expect_closed(s, CloseReason::tls_failed);
   expect_deferred_no_reconnect(s, c);
@@ -1175,7 +1175,7 @@ TEST(ClientSessionTls, MustClient_HandshakeFailsNoSharedVersion_DefersNeverRecon
 TEST_P(ClientSessionTlsPolicy, GarbageInsteadOfServerHello_IsAHandshakeFailure) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(GetParam()), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), "STARTTLS\r\n");
   EXPECT_TRUE(starts_with_tls_handshake_record(talk(s, k220Tls)));
@@ -1193,7 +1193,7 @@ TEST_P(ClientSessionTlsPolicy, GarbageInsteadOfServerHello_IsAHandshakeFailure) 
 TEST_P(ClientSessionTlsPolicy, CleanCloseDuringHandshake_IsAHandshakeFailure) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(GetParam()), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), "STARTTLS\r\n");
   EXPECT_TRUE(starts_with_tls_handshake_record(talk(s, k220Tls)));
@@ -1208,7 +1208,7 @@ TEST_P(ClientSessionTlsPolicy, CleanCloseDuringHandshake_IsAHandshakeFailure) {
 
 TEST_P(ClientSessionTlsPolicy, ResetDuringHandshake_DefersWithoutFallback) {
   ClientSession c = make_client(config(GetParam()), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), "STARTTLS\r\n");
   EXPECT_TRUE(starts_with_tls_handshake_record(talk(s, k220Tls)));
@@ -1223,7 +1223,7 @@ TEST_P(ClientSessionTlsPolicy, ResetDuringHandshake_DefersWithoutFallback) {
 
 // Runs the handshake up to the point where the client is established and has sent its Finished and
 // EHLO, which the server has not read yet; returns that client flight.
-std::string client_finished_flight(ScriptedServer& s, ClientSession& c) {
+std::string client_finished_flight(ServerByHand& s, ClientSession& c) {
   EXPECT_EQ(talk(s, kGreeting), kEhlo);
   EXPECT_EQ(talk(s, ehlo_reply(true)), "STARTTLS\r\n");
   s.say(k220Tls);
@@ -1238,7 +1238,7 @@ std::string client_finished_flight(ScriptedServer& s, ClientSession& c) {
 TEST_P(ClientSessionTlsPolicy, AlertAfterClientFinishedBeforeFirstReply_IsAHandshakeFailure) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(GetParam()), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   std::string flight = client_finished_flight(s, c);
   // Corrupt the last byte of the first encrypted record (the client's Finished): the server's
   // record layer rejects it and answers with an alert.
@@ -1271,7 +1271,7 @@ TEST_P(ClientSessionTlsPolicy, AlertAfterClientFinishedBeforeFirstReply_IsAHands
 TEST_P(ClientSessionTlsPolicy, CloseNotifyAfterHandshakeBeforeFirstReply_IsAHandshakeFailure) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(GetParam()), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   const std::string flight = client_finished_flight(s, c);
   s.server_tls().feed(flight);
   std::string plain;
@@ -1290,7 +1290,7 @@ TEST_P(ClientSessionTlsPolicy, CloseNotifyAfterHandshakeBeforeFirstReply_IsAHand
 TEST_P(ClientSessionTlsPolicy, CleanCloseAfterClientFinishedBeforeFirstReply_IsAHandshakeFailure) {
   const OutgoingMessage m = message();
   ClientSession c = make_client(config(GetParam()), m);
-  ScriptedServer s(c);
+  ServerByHand s(c);
   client_finished_flight(s, c);
   s.close(/*reset=*/false);
   if (GetParam() == Policy::may) {
@@ -1303,7 +1303,7 @@ TEST_P(ClientSessionTlsPolicy, CleanCloseAfterClientFinishedBeforeFirstReply_IsA
 
 TEST_P(ClientSessionTlsPolicy, CleanCloseAfterFirstReplyOverTls_DefersWithoutFallback) {
   ClientSession c = make_client(config(GetParam()), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   reach_tls(s, c);
   EXPECT_EQ(talk_tls(s, ehlo_reply(false)), mail_line());  // a complete reply read over TLS
   s.close(/*reset=*/false);
@@ -1316,7 +1316,7 @@ TEST_P(ClientSessionTlsPolicy, CleanCloseAfterFirstReplyOverTls_DefersWithoutFal
 
 TEST_P(ClientSessionTlsPolicy, CloseNotifyAfterFirstReplyOverTls_DefersWithoutFallback) {
   ClientSession c = make_client(config(GetParam()), message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   reach_tls(s, c);
   EXPECT_EQ(talk_tls(s, ehlo_reply(false)), mail_line());
   s.server_tls().shutdown();
@@ -1387,7 +1387,7 @@ TEST_P(ClientSessionTlsPolicy, ImplicitTls_HandshakeFirstGreetingInsideTls_Deliv
   cfg.mode = ClientMode::implicit_tls;
   const OutgoingMessage m = message();
   ClientSession c = make_client(cfg, m, at(minutes(1)));
-  ScriptedServer s(c, at(minutes(1)));
+  ServerByHand s(c, at(minutes(1)));
   EXPECT_EQ(c.deadline(), at(minutes(1)) + minutes(5));  // the handshake
   const std::string hello = s.heard();
   EXPECT_TRUE(starts_with_tls_handshake_record(hello));  // before any byte from the server
@@ -1409,7 +1409,7 @@ TEST_P(ClientSessionTlsPolicy, ImplicitTls_HandshakeFails_DefersWithoutPlaintext
   ClientConfig cfg = config(GetParam());
   cfg.mode = ClientMode::implicit_tls;
   ClientSession c = make_client(cfg, message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   s.accept_tls(tls11_only_server_context());
   EXPECT_EQ(s.pump(), TlsState::failed);
   EXPECT_TRUE(c.connection_finished()) << "the server's protocol_version alert ends the handshake";
@@ -1422,7 +1422,7 @@ TEST_P(ClientSessionTlsPolicy, ImplicitTls_ClientWithoutTls_DefersAndSendsNothin
   ClientConfig cfg = config(GetParam(), /*tls_available=*/false);
   cfg.mode = ClientMode::implicit_tls;
   ClientSession c = make_client(cfg, message());
-  ScriptedServer s(c);
+  ServerByHand s(c);
   EXPECT_EQ(s.heard(), "");
   EXPECT_TRUE(c.done());
   EXPECT_FALSE(c.wants_reconnect());
@@ -1466,7 +1466,7 @@ std::vector<std::string> random_reply_pool() {
 }
 
 // Drives `c` with random server behaviour; returns the number of connections used.
-int random_server(ClientSession& c, ScriptedServer& s, std::mt19937& rng, const std::vector<std::string>& pool) {
+int random_server(ClientSession& c, ServerByHand& s, std::mt19937& rng, const std::vector<std::string>& pool) {
   int connections = 1;
   for (int step = 0; step < 16; ++step) {
     if (c.connection_finished()) {
@@ -1497,7 +1497,7 @@ TEST(ClientSessionInvariants, MustClient_RandomServer_NeverSendsMailOutsideTlsNe
   std::mt19937 rng(5321);
   for (int run = 0; run < 3000; ++run) {
     ClientSession c = make_client(config(Policy::must), message({"a@example.org", "b@example.org"}));
-    ScriptedServer s(c);
+    ServerByHand s(c);
     const int connections = random_server(c, s, rng, pool);
     SCOPED_TRACE("run " + std::to_string(run));
     const std::string& wire = s.wire();
@@ -1521,7 +1521,7 @@ TEST(ClientSessionInvariants, MayAndNoClients_RandomServer_StarttlsOnlyOnFirstMa
   for (const Policy p : {Policy::no, Policy::may}) {
     for (int run = 0; run < 2000; ++run) {
       ClientSession c = make_client(config(p), message({"a@example.org", "b@example.org"}));
-      ScriptedServer s(c);
+      ServerByHand s(c);
       std::size_t first_connection_end = std::string::npos;
       int connections = 1;
       for (int step = 0; step < 16; ++step) {
@@ -1889,4 +1889,4 @@ INSTANTIATE_TEST_SUITE_P(Cells, ClientSessionMeddler,
                          });
 
 }  // namespace
-}  // namespace tlschan::scripted
+}  // namespace tlschan::by_hand

@@ -1,8 +1,10 @@
-// A server played by a test, for ClientSession: the test chooses every reply byte (including ones a
-// real ServerSession never sends) and reads exactly what the client put on the wire. Once the client
-// has been told 220 to STARTTLS (or connects to a TLS port), the test can stand up a real server-side
-// TlsSession and move the ciphertext between it and the client itself, scripting the replies inside
-// TLS. Owned by client_session_test.cpp.
+// A server played by hand by a test, for ClientSession: the test chooses every reply byte (including
+// ones a real ServerSession never sends) when it likes and reads exactly what the client put on the
+// wire. It is not a script: the simulator's scripted server (sim::ScriptedServer), which the
+// simulator and the fuzz targets share, answers on its own from a list; these tests test the engine
+// alone, below the simulator. Once the client has been told 220 to STARTTLS (or connects to a TLS
+// port), the test can stand up a real server-side TlsSession and move the ciphertext between it and
+// the client itself, writing the replies inside TLS. Owned by client_session_test.cpp.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -21,7 +23,7 @@
 #error "TLSCHAN_TEST_CERTS must be the absolute path of corpus/certs"
 #endif
 
-namespace tlschan::scripted {
+namespace tlschan::by_hand {
 
 inline TlsContext server_context(const TlsOptions& options = {}) {
   auto ctx = TlsContext::server_from_files(TLSCHAN_TEST_CERTS "/server.crt", TLSCHAN_TEST_CERTS "/server.key", options);
@@ -50,9 +52,9 @@ inline bool starts_with_tls_handshake_record(std::string_view bytes) {
          static_cast<unsigned char>(bytes[1]) == 0x03 && static_cast<unsigned char>(bytes[5]) == 0x01;  // ClientHello
 }
 
-class ScriptedServer {
+class ServerByHand {
  public:
-  explicit ScriptedServer(ClientSession& client, Time now = {}) : now(now), client_(client) {}
+  explicit ServerByHand(ClientSession& client, Time now = {}) : now(now), client_(client) {}
 
   Time now;
 
@@ -186,4 +188,4 @@ class ScriptedServer {
   std::vector<ClientEvent> events_;
 };
 
-}  // namespace tlschan::scripted
+}  // namespace tlschan::by_hand
