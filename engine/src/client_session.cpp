@@ -55,10 +55,8 @@ void ClientSession::start_connection(Time now) {
   quit_reason_ = CloseReason::quit;
   now_ = now;
   phase_since_ = now;
-  inbox_.clear();
+  core_.new_connection();
   replies_.reset();
-  tls_.reset();
-  tls_active_ = false;
   tls_confirmed_ = false;
   caps_ = Capabilities{};
   accepted_.clear();
@@ -70,7 +68,7 @@ void ClientSession::start_connection(Time now) {
       close_connection(CloseReason::tls_required, "TLS unavailable on the client");
       return;
     }
-    tls_.emplace(*config_.tls);
+    core_.start_tls(*config_.tls);
     phase_ = Phase::handshake;
     pump_tls();
     return;
@@ -84,21 +82,6 @@ void ClientSession::reconnected(Time now) {
   rfc1047_window_ = false;
   plaintext_only_ = true;
   start_connection(now);
-}
-
-void ClientSession::consume(std::size_t n) {
-  out_pos_ = std::min(out_.size(), out_pos_ + n);
-  if (out_pos_ == out_.size()) {
-    out_.clear();
-    out_pos_ = 0;
-  }
-}
-
-std::optional<ClientEvent> ClientSession::next_event() {
-  if (events_.empty()) return std::nullopt;
-  ClientEvent e = std::move(events_.front());
-  events_.pop_front();
-  return e;
 }
 
 Disposition ClientSession::message_disposition() const {
@@ -140,7 +123,7 @@ void ClientSession::on_peer_closed(Time now, bool reset) {
   if (phase_ == Phase::quit) return close_connection(quit_reason_);
   // A clean end of stream before the first reply over TLS is a failed handshake (section 4); a
   // reset is a lost connection, which defers.
-  if (!reset && tls_ && !tls_confirmed_) return handshake_failed("the server closed the connection during the TLS handshake");
+  if (!reset && core_.tls() && !tls_confirmed_) return handshake_failed("the server closed the connection during the TLS handshake");
   if (phase_ == Phase::data_end) {
     rfc1047_window_ = true;
     return fail_connection(CloseReason::peer_closed,
@@ -152,31 +135,26 @@ void ClientSession::on_peer_closed(Time now, bool reset) {
 void ClientSession::receive(std::string_view bytes, Time now) {
   if (phase_ == Phase::closed || bytes.empty()) return;
   now_ = now;
-  if (tls_) {
-    tls_->feed(bytes);
-    pump_tls();
-  } else {
-    inbox_.append(bytes);
-  }
+  if (const auto state = core_.receive(bytes)) on_tls(*state);
   process();
 }
 
-void ClientSession::pump_tls() {
-  std::string plain;
-  const TlsState state = tls_->advance(plain);
-  tls_->take_output(out_);
+void ClientSession::pump_tls() { on_tls(core_.pump_tls()); }
+
+// What the client does with the TLS state after a pump (the plaintext is in the inbox already).
+void ClientSession::on_tls(TlsState state) {
   switch (state) {
     case TlsState::handshaking:
       return;
     case TlsState::failed:
-      if (!tls_confirmed_) return handshake_failed(tls_->error());
-      return fail_connection(CloseReason::tls_failed, "TLS error: " + tls_->error());
+      if (!tls_confirmed_) return handshake_failed(core_.tls()->error());
+      return fail_connection(CloseReason::tls_failed, "TLS error: " + core_.tls()->error());
     case TlsState::established:
     case TlsState::closed:
       if (phase_ == Phase::handshake) {
-        tls_active_ = true;
+        core_.set_tls_active();
         caps_ = Capabilities{};  // everything learned before TLS is forgotten
-        events_.emplace_back(TlsEstablished{tls_->version(), tls_->cipher()});
+        core_.emit(TlsEstablished{core_.tls()->version(), core_.tls()->cipher()});
         // After STARTTLS the client speaks first (EHLO); on a TLS port the server greets.
         if (config_.mode == ClientMode::implicit_tls) {
           enter(Phase::greeting);
@@ -184,7 +162,6 @@ void ClientSession::pump_tls() {
           send_command(Phase::ehlo, "EHLO " + config_.helo_name);
         }
       }
-      inbox_.append(plain);
       if (state == TlsState::closed) {
         process();
         on_peer_closed(now_);
@@ -198,29 +175,30 @@ bool ClientSession::expects_reply() const {
 }
 
 void ClientSession::process() {
-  while (expects_reply() && !inbox_.empty()) {
-    std::string_view in = inbox_;
+  while (expects_reply() && core_.has_unread()) {
+    std::string_view in = core_.unread();
     const std::size_t before = in.size();
     auto parsed = replies_.next(in);
     const std::size_t used = before - in.size();
     if (!parsed) {
-      inbox_.clear();
+      core_.discard_unread();
       return;
     }
     if (const auto* err = std::get_if<ReplyError>(&*parsed)) {
       return fail_connection(CloseReason::protocol_error, std::string("protocol error: ") + to_string(*err));
     }
-    inbox_.erase(0, used);
-    if (tls_active_) tls_confirmed_ = true;
+    core_.mark_read(used);
+    if (core_.tls_active()) tls_confirmed_ = true;
     handle_reply(std::get<Reply>(*parsed));
     if (phase_ == Phase::handshake || phase_ == Phase::closed || phase_ == Phase::quit) continue;
     // The client waits for each reply before it sends the next command, so anything that
     // arrived together with a reply answers no command: protocol error (section 8).
-    if (!inbox_.empty() || !replies_.idle()) {
+    if (core_.has_unread() || !replies_.idle()) {
       return fail_connection(CloseReason::protocol_error, "protocol error: a reply to a command never sent");
     }
   }
-  if (phase_ == Phase::quit || phase_ == Phase::closed) inbox_.clear();
+  if (phase_ == Phase::quit || phase_ == Phase::closed) core_.discard_unread();
+  core_.compact();
 }
 
 void ClientSession::handle_reply(const Reply& r) {
@@ -242,11 +220,11 @@ void ClientSession::handle_reply(const Reply& r) {
     case Phase::starttls:
       if (r.code == 220) {
         // Response injection: nothing that came with or after the 220 is read (section 4).
-        const std::size_t discarded = inbox_.size();
-        inbox_.clear();
+        const std::size_t discarded = core_.unread().size();
+        core_.discard_unread();
         replies_.reset();
-        events_.emplace_back(PlaintextDiscarded{discarded});
-        tls_.emplace(*config_.tls);
+        core_.emit(PlaintextDiscarded{discarded});
+        core_.start_tls(*config_.tls);
         enter(Phase::handshake);
         pump_tls();
         return;
@@ -278,7 +256,7 @@ void ClientSession::handle_reply(const Reply& r) {
     }
     case Phase::data:
       if (r.code == 354) {
-        send(wire_data_);
+        core_.send(wire_data_);
         enter(Phase::data_end);
         return;
       }
@@ -309,7 +287,7 @@ void ClientSession::handle_reply(const Reply& r) {
 void ClientSession::after_hello(const Capabilities& caps) {
   caps_ = caps;
   // STARTTLS listed again after TLS is ignored: a client never starts TLS twice.
-  if (tls_active_ || config_.policy == Policy::no || plaintext_only_) return start_mail();
+  if (core_.tls_active() || config_.policy == Policy::no || plaintext_only_) return start_mail();
   if (caps_.starttls && config_.tls) return send_command(Phase::starttls, "STARTTLS");
   if (config_.policy == Policy::may) return start_mail();
   if (!config_.tls) return quit(Disposition::deferred, "TLS required, but TLS is unavailable on this client", std::nullopt, CloseReason::tls_required);
@@ -318,7 +296,7 @@ void ClientSession::after_hello(const Capabilities& caps) {
 
 void ClientSession::start_mail() {
   // Under must, no MAIL, RCPT or message byte is ever sent outside TLS.
-  if (config_.policy == Policy::must && !tls_active_) {
+  if (config_.policy == Policy::must && !core_.tls_active()) {
     assert(false && "must client reached MAIL without TLS");
     return quit(Disposition::deferred, "TLS required", std::nullopt, CloseReason::tls_required);
   }
@@ -334,9 +312,10 @@ void ClientSession::send_rcpt() {
 }
 
 void ClientSession::send_command(Phase next, std::string_view line) {
-  std::string wire(line);
-  wire.append("\r\n");
-  send(wire);
+  core_.send_formatted([line](std::string& out) {
+    out.append(line);
+    out.append("\r\n");
+  });
   enter(next);
 }
 
@@ -345,19 +324,10 @@ void ClientSession::enter(Phase next) {
   phase_since_ = now_;
 }
 
-void ClientSession::send(std::string_view wire) {
-  if (tls_active_) {
-    tls_->write(wire);
-    tls_->take_output(out_);
-  } else {
-    out_.append(wire);
-  }
-}
-
 void ClientSession::handshake_failed(std::string why) {
-  if (tls_) tls_->take_output(out_);
+  core_.take_tls_output();
   if (config_.policy == Policy::may && config_.mode == ClientMode::starttls) {
-    events_.emplace_back(TlsFallback{why});
+    core_.emit(TlsFallback{why});
     close_connection(CloseReason::tls_failed, why);
     wants_reconnect_ = true;
     return;
@@ -386,7 +356,7 @@ void ClientSession::settle(Disposition d, std::string reason, std::optional<int>
 void ClientSession::settle_accepted(Disposition d, const Reply& r) {
   for (const std::size_t i : accepted_) {
     outcomes_[i].disposition = d;
-    outcomes_[i].tls = d == Disposition::delivered && tls_active_;
+    outcomes_[i].tls = d == Disposition::delivered && core_.tls_active();
     outcomes_[i].code = r.code;
     outcomes_[i].reason = describe(r);
     settled_[i] = true;
@@ -401,13 +371,8 @@ void ClientSession::fail_connection(CloseReason why, std::string reason) {
 
 void ClientSession::close_connection(CloseReason why, std::string detail) {
   if (phase_ == Phase::closed) return;
-  if (tls_ && tls_->state() == TlsState::established) {
-    tls_->shutdown();
-    tls_->take_output(out_);
-  }
   phase_ = Phase::closed;
-  inbox_.clear();
-  events_.emplace_back(Closed{why, std::move(detail), rfc1047_window_});
+  core_.close(Closed{why, std::move(detail), rfc1047_window_});
 }
 
 }  // namespace tlschan

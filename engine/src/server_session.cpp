@@ -21,20 +21,6 @@ struct VerbEntry {
 
 }  // namespace
 
-void ServerSession::compact() {
-  if (inbox_pos_ == inbox_.size()) {
-    inbox_.clear();
-    inbox_pos_ = 0;
-  } else if (inbox_pos_ > 4096 && inbox_pos_ * 2 > inbox_.size()) {
-    inbox_.erase(0, inbox_pos_);
-    inbox_pos_ = 0;
-  }
-  if (out_pos_ == out_.size()) {
-    out_.clear();
-    out_pos_ = 0;
-  }
-}
-
 ServerSession::ServerSession(ServerConfig config, Time now)
     : config_(std::move(config)),
       channel_(config_.channel),
@@ -47,23 +33,11 @@ ServerSession::ServerSession(ServerConfig config, Time now)
                                          : "TLS is unavailable");
       return;
     }
-    tls_.emplace(*config_.tls);
+    core_.start_tls(*config_.tls);
     phase_ = Phase::handshake;
     return;
   }
   reply(ReplyId::greeting, config_.hostname + " ESMTP tlschan");
-}
-
-void ServerSession::consume(std::size_t n) {
-  out_pos_ = std::min(out_.size(), out_pos_ + n);
-  compact();
-}
-
-std::optional<ServerEvent> ServerSession::next_event() {
-  if (events_.empty()) return std::nullopt;
-  ServerEvent e = std::move(events_.front());
-  events_.pop_front();
-  return e;
 }
 
 std::optional<Time> ServerSession::deadline() const {
@@ -74,12 +48,7 @@ std::optional<Time> ServerSession::deadline() const {
 void ServerSession::receive(std::string_view bytes, Time now) {
   if (phase_ == Phase::closed || bytes.empty()) return;
   last_activity_ = now;
-  if (tls_) {
-    tls_->feed(bytes);
-    pump_tls();
-  } else {
-    inbox_.append(bytes);
-  }
+  if (const auto state = core_.receive(bytes)) on_tls(*state);
   process();
 }
 
@@ -115,24 +84,11 @@ void ServerSession::acknowledge(bool stored, Time now) {
   process();
 }
 
-void ServerSession::send_reply(ReplyId id, std::string_view detail) {
-  if (tls_active_) {
-    send(render(id, detail));
-  } else {
-    render_to(out_, id, detail);
-  }
-}
-
-void ServerSession::send(std::string_view wire) {
-  if (tls_active_) {
-    tls_->write(wire);
-    tls_->take_output(out_);
-  } else {
-    out_.append(wire);
-  }
-}
-
 // In plaintext a reply is formatted straight into the output; over TLS it goes through write().
+void ServerSession::send_reply(ReplyId id, std::string_view detail) {
+  core_.send_formatted([id, detail](std::string& out) { render_to(out, id, detail); });
+}
+
 void ServerSession::reply(ReplyId id, std::string_view detail) {
   send_reply(id, detail);
   if (counts_as_error(id) && ++errors_ >= config_.limits.max_errors) {
@@ -143,31 +99,24 @@ void ServerSession::reply(ReplyId id, std::string_view detail) {
 
 void ServerSession::close(CloseReason reason, std::string detail) {
   if (phase_ == Phase::closed) return;
-  if (tls_ && tls_->state() == TlsState::established) {
-    tls_->shutdown();
-    tls_->take_output(out_);
-  }
   phase_ = Phase::closed;
-  inbox_.clear();
-  inbox_pos_ = 0;
-  events_.emplace_back(Closed{reason, std::move(detail)});
+  core_.close(Closed{reason, std::move(detail)});
 }
 
-void ServerSession::pump_tls() {
-  std::string plain;
-  const TlsState state = tls_->advance(plain);
-  tls_->take_output(out_);
+void ServerSession::pump_tls() { on_tls(core_.pump_tls()); }
+
+// What the server does with the TLS state after a pump (the plaintext is in the inbox already).
+void ServerSession::on_tls(TlsState state) {
   switch (state) {
     case TlsState::handshaking:
       return;
     case TlsState::failed:
       // Nothing from a connection whose handshake failed is accepted (3.2.2).
-      close(CloseReason::tls_failed, tls_->error());
+      close(CloseReason::tls_failed, core_.tls()->error());
       return;
     case TlsState::established:
     case TlsState::closed:
       if (phase_ == Phase::handshake) on_tls_established();
-      inbox_.append(plain);
       if (state == TlsState::closed) {
         process();
         close(CloseReason::peer_closed, "TLS close_notify received");
@@ -177,36 +126,36 @@ void ServerSession::pump_tls() {
 }
 
 void ServerSession::on_tls_established() {
-  tls_active_ = true;
+  core_.set_tls_active();
   phase_ = Phase::command;
   // RFC 3207 4.2: everything learned before TLS is forgotten.
   helo_.reset();
   reset_transaction();
   lines_.reset();
-  events_.emplace_back(TlsEstablished{tls_->version(), tls_->cipher()});
+  core_.emit(TlsEstablished{core_.tls()->version(), core_.tls()->cipher()});
   if (config_.switch_target && !switched_) {
     switched_ = true;
-    events_.emplace_back(ChannelSwitched{channel_, *config_.switch_target});
+    core_.emit(ChannelSwitched{channel_, *config_.switch_target});
     channel_ = *config_.switch_target;
   }
   if (config_.mode == ServerMode::tls_port) reply(ReplyId::greeting, config_.hostname + " ESMTP tlschan");
 }
 
 void ServerSession::process() {
-  while ((phase_ == Phase::command || phase_ == Phase::data) && inbox_pos_ < inbox_.size()) {
-    std::string_view in = std::string_view(inbox_).substr(inbox_pos_);
+  while ((phase_ == Phase::command || phase_ == Phase::data) && core_.has_unread()) {
+    std::string_view in = core_.unread();
     const std::size_t before = in.size();
     if (phase_ == Phase::data) {
       auto message = data_.next(in);
-      inbox_pos_ += before - in.size();
+      core_.mark_read(before - in.size());
       if (message) finish_message(*message);
     } else {
       auto line = lines_.next_view(in);
-      inbox_pos_ += before - in.size();
+      core_.mark_read(before - in.size());
       if (line) handle_line(*line);
     }
   }
-  compact();
+  core_.compact();
 }
 
 void ServerSession::handle_line(const CommandLineView& line) {
@@ -244,7 +193,7 @@ void ServerSession::handle_line(const CommandLineView& line) {
 }
 
 void ServerSession::handle_command(Verb verb, std::string_view args) {
-  const bool gate = config_.policy == Policy::must && !tls_active_;
+  const bool gate = config_.policy == Policy::must && !core_.tls_active();
   switch (verb) {
     case Verb::starttls:
       handle_starttls(args);
@@ -294,7 +243,7 @@ void ServerSession::handle_starttls(std::string_view args) {
     answer = ReplyId::not_implemented;
   } else if (!args.empty()) {
     answer = ReplyId::syntax_starttls;
-  } else if (tls_active_) {
+  } else if (core_.tls_active()) {
     answer = ReplyId::tls_already_active;
   } else if (!config_.tls) {
     answer = ReplyId::tls_unavailable;
@@ -302,18 +251,17 @@ void ServerSession::handle_starttls(std::string_view args) {
   purge_after_starttls();
   reply(answer);
   if (answer == ReplyId::ready_to_start_tls && phase_ != Phase::closed) {
-    tls_.emplace(*config_.tls);
+    core_.start_tls(*config_.tls);
     phase_ = Phase::handshake;
   }
 }
 
 void ServerSession::purge_after_starttls() {
   // CVE-2011-0411: whatever was pipelined after STARTTLS is thrown away unread, whatever the reply.
-  const std::size_t discarded = (inbox_.size() - inbox_pos_) + lines_.pending();
-  inbox_.clear();
-  inbox_pos_ = 0;
+  const std::size_t discarded = core_.unread().size() + lines_.pending();
+  core_.discard_unread();
   lines_.reset();
-  events_.emplace_back(PlaintextDiscarded{discarded});
+  core_.emit(PlaintextDiscarded{discarded});
 }
 
 void ServerSession::handle_mail(std::string_view args) {
@@ -321,7 +269,7 @@ void ServerSession::handle_mail(std::string_view args) {
   if (const auto err = detail::parse_mail_args(args, parsed)) {
     return reply(*err == detail::ArgError::syntax ? ReplyId::syntax_error : ReplyId::bad_parameter);
   }
-  if (config_.policy == Policy::must && !tls_active_) return reply(ReplyId::must_starttls);
+  if (config_.policy == Policy::must && !core_.tls_active()) return reply(ReplyId::must_starttls);
   if (!helo_ || mail_from_) return reply(ReplyId::bad_sequence);
   if (parsed.size && *parsed.size > config_.limits.max_message_size) return reply(ReplyId::message_too_big);
   mail_from_ = std::move(parsed.path);
@@ -333,7 +281,7 @@ void ServerSession::handle_rcpt(std::string_view args) {
   if (const auto err = detail::parse_rcpt_args(args, parsed)) {
     return reply(*err == detail::ArgError::syntax ? ReplyId::syntax_error : ReplyId::bad_parameter);
   }
-  if (config_.policy == Policy::must && !tls_active_) return reply(ReplyId::must_starttls);
+  if (config_.policy == Policy::must && !core_.tls_active()) return reply(ReplyId::must_starttls);
   if (!mail_from_) return reply(ReplyId::bad_sequence);
   if (rcpt_to_.size() >= config_.limits.max_recipients) return reply(ReplyId::too_many_recipients);
   rcpt_to_.push_back(std::move(parsed.path));
@@ -355,12 +303,12 @@ void ServerSession::finish_message(const DataResult& result) {
   m.envelope = Envelope{std::move(*mail_from_), std::move(rcpt_to_)};
   m.data = result.body;
   m.channel = channel_;
-  m.tls = tls_active_;
-  if (tls_active_) {
-    m.tls_version = tls_->version();
-    m.cipher = tls_->cipher();
+  m.tls = core_.tls_active();
+  if (core_.tls_active()) {
+    m.tls_version = core_.tls()->version();
+    m.cipher = core_.tls()->cipher();
   }
-  events_.emplace_back(std::move(m));
+  core_.emit(std::move(m));
   reset_transaction();
   if (config_.acknowledge_messages) {
     phase_ = Phase::awaiting_ack;
@@ -376,16 +324,10 @@ void ServerSession::ehlo_reply() {
   std::string_view lines[] = {config_.hostname, "PIPELINING", std::string_view(size, size_length),
                               "8BITMIME", "ENHANCEDSTATUSCODES", "STARTTLS"};
   // Listed under may and must before TLS even when TLS is unavailable (3.3).
-  const bool starttls = config_.policy != Policy::no && !tls_active_;
+  const bool starttls = config_.policy != Policy::no && !core_.tls_active();
   const std::size_t count = std::size(lines) - (starttls ? 0 : 1);
   const int code = reply_spec(ReplyId::ehlo_hello).code;
-  if (tls_active_) {
-    std::string wire;
-    append_reply(wire, code, "", lines, count);
-    send(wire);
-  } else {
-    append_reply(out_, code, "", lines, count);
-  }
+  core_.send_formatted([&](std::string& out) { append_reply(out, code, "", lines, count); });
 }
 
 void ServerSession::reset_transaction() {

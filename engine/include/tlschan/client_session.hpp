@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +15,7 @@
 #include "tlschan/outcome.hpp"
 #include "tlschan/policy.hpp"
 #include "tlschan/reply.hpp"
+#include "tlschan/session_core.hpp"
 #include "tlschan/time.hpp"
 #include "tlschan/tls.hpp"
 
@@ -84,10 +84,10 @@ class ClientSession {
   void on_deadline(Time now);
   std::optional<Time> deadline() const;
 
-  std::string_view output() const { return std::string_view(out_).substr(out_pos_); }
-  void consume(std::size_t n);
+  std::string_view output() const { return core_.output(); }
+  void consume(std::size_t n) { core_.consume(n); }
 
-  std::optional<ClientEvent> next_event();
+  std::optional<ClientEvent> next_event() { return core_.next_event(); }
 
   // This connection is over: the driver sends what output() holds, then closes it.
   bool connection_finished() const { return phase_ == Phase::closed; }
@@ -100,7 +100,7 @@ class ClientSession {
   const std::vector<RecipientOutcome>& outcomes() const { return outcomes_; }
   // One word for the message: deferred if any recipient is, else bounced if any is, else delivered.
   Disposition message_disposition() const;
-  bool tls_active() const { return tls_active_; }
+  bool tls_active() const { return core_.tls_active(); }
 
  private:
   enum class Phase { handshake, greeting, ehlo, helo, starttls, mail, rcpt, data, data_end, quit, closed };
@@ -109,13 +109,13 @@ class ClientSession {
   void start_connection(Time now);
   void process();
   void pump_tls();
+  void on_tls(TlsState state);
   void handle_reply(const Reply& r);
   void after_hello(const Capabilities& caps);
   void start_mail();
   void send_rcpt();
   void send_command(Phase next, std::string_view line);
   void enter(Phase next);
-  void send(std::string_view wire);
   void handshake_failed(std::string why);
   void quit(Disposition rest, std::string reason, std::optional<int> code = std::nullopt,
             CloseReason why = CloseReason::quit);
@@ -140,16 +140,11 @@ class ClientSession {
   CloseReason quit_reason_ = CloseReason::quit;  // why the QUIT was sent
   bool wants_reconnect_ = false;
   bool rfc1047_window_ = false;  // this connection ended in the RFC 1047 window
-  std::optional<TlsSession> tls_;
-  bool tls_active_ = false;
   bool tls_confirmed_ = false;   // a complete SMTP reply was read over TLS
   Capabilities caps_;
 
-  std::string inbox_;
+  detail::SessionCore<ClientEvent> core_;  // the inbox, TLS, the output, the events
   ReplyParser replies_;
-  std::string out_;
-  std::size_t out_pos_ = 0;
-  std::deque<ClientEvent> events_;
 };
 
 }  // namespace tlschan

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +14,7 @@
 #include "tlschan/events.hpp"
 #include "tlschan/policy.hpp"
 #include "tlschan/replies.hpp"
+#include "tlschan/session_core.hpp"
 #include "tlschan/time.hpp"
 #include "tlschan/tls.hpp"
 
@@ -78,14 +78,14 @@ class ServerSession {
   void acknowledge(bool stored, Time now);
 
   // Bytes to send; consume(n) once n of them were sent.
-  std::string_view output() const { return std::string_view(out_).substr(out_pos_); }
-  void consume(std::size_t n);
+  std::string_view output() const { return core_.output(); }
+  void consume(std::size_t n) { core_.consume(n); }
 
-  std::optional<ServerEvent> next_event();
+  std::optional<ServerEvent> next_event() { return core_.next_event(); }
 
   // True once the session is over: the driver sends what output() still holds, then closes.
   bool finished() const { return phase_ == Phase::closed; }
-  bool tls_active() const { return tls_active_; }
+  bool tls_active() const { return core_.tls_active(); }
   const std::string& channel() const { return channel_; }
 
  private:
@@ -94,6 +94,7 @@ class ServerSession {
 
   void process();
   void pump_tls();
+  void on_tls(TlsState state);
   void on_tls_established();
   void handle_line(const CommandLineView& line);
   void handle_command(Verb verb, std::string_view args);
@@ -103,22 +104,17 @@ class ServerSession {
   void finish_message(const DataResult& result);
   void purge_after_starttls();
   void reply(ReplyId id, std::string_view detail = {});
-  void send(std::string_view wire);
   void send_reply(ReplyId id, std::string_view detail);  // the reply table's wire form, sent
   void ehlo_reply();
   void reset_transaction();
   void close(CloseReason reason, std::string detail = {});
-  void compact();
 
   ServerConfig config_;
   std::string channel_;
   Phase phase_ = Phase::command;
-  std::optional<TlsSession> tls_;
-  bool tls_active_ = false;
   bool switched_ = false;
 
-  std::string inbox_;  // plaintext received, not yet parsed
-  std::size_t inbox_pos_ = 0;
+  detail::SessionCore<ServerEvent> core_;  // the inbox, TLS, the output, the events
   CommandLineParser lines_;
   DataReader data_;
 
@@ -128,9 +124,6 @@ class ServerSession {
   int errors_ = 0;
   std::uint64_t messages_ = 0;
 
-  std::string out_;
-  std::size_t out_pos_ = 0;
-  std::deque<ServerEvent> events_;
   Time last_activity_{};
 };
 
