@@ -18,6 +18,8 @@ packages=(
   # fuzz/: seed zips of the OSS-Fuzz build (zip), the seed generator fuzz/make_seeds.py (python3),
   # llvm-symbolizer-16 for readable sanitizer reports from ci/fuzz.sh (llvm-16)
   zip python3 llvm-16
+  # views/: the interop test reads tlschan's pcapng files with Wireshark's tshark and editcap
+  tshark
 )
 
 missing=()
@@ -39,5 +41,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # Postfix without a system configuration: no system instance is set up or started.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# tshark without the question whether non-root users may capture (no setuid dumpcap).
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps: done"

@@ -9,6 +9,7 @@
 #include "tlschan/matrix/explore.hpp"
 #include "tlschan/sim/scenario_file.hpp"
 #include "tlschan/sim/transcript.hpp"
+#include "tlschan/views/pcap_recorder.hpp"
 
 namespace tlschan::cli {
 
@@ -36,11 +37,47 @@ void print_outcomes(const sim::RunResult& r) {
   }
 }
 
+// Where the views of one run go (--pcap, --keylog); empty: not asked for.
+struct ViewOptions {
+  std::string pcap;
+  std::string keylog;
+  bool any() const { return !pcap.empty() || !keylog.empty(); }
+};
+
+bool write_file(const char* command, const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out.flush()) {
+    std::cerr << "tlschan " << command << ": cannot write " << path << "\n";
+    return false;
+  }
+  return true;
+}
+
+bool write_views(const char* command, const ViewOptions& v, const views::PcapRecorder& recorder) {
+  if (!v.pcap.empty()) {
+    if (!write_file(command, v.pcap, recorder.pcapng())) return false;
+    std::cout << "pcapng: " << v.pcap << " (TLS secrets inside: wireshark " << v.pcap << ")\n";
+  }
+  if (!v.keylog.empty()) {
+    if (!write_file(command, v.keylog, recorder.key_log_lines())) return false;
+    std::cout << "key log: " << v.keylog << "\n";
+  }
+  return true;
+}
+
+void add_view_options(CLI::App* cmd, ViewOptions& v) {
+  cmd->add_option("--pcap", v.pcap,
+                  "Write the run as a pcapng file (TCP streams, the TLS secrets inside: Wireshark decrypts it with no setting)");
+  cmd->add_option("--keylog", v.keylog, "Write the TLS key log of the run's handshakes (SSLKEYLOGFILE form)");
+}
+
 struct RunOptions {
   std::string scenario;
   std::uint64_t seed = 1;
   std::string transcript;
   bool check_determinism = false;
+  ViewOptions views;
 };
 
 int run_command(const RunOptions& o) {
@@ -54,9 +91,12 @@ int run_command(const RunOptions& o) {
   std::cout << "tlschan run " << o.scenario << " --seed " << o.seed << "\n";
   std::string body;
   const bool want_body = !o.transcript.empty() || o.check_determinism;
-  const sim::RunResult r = simulator->run(*scenario, o.seed, want_body ? &body : nullptr);
+  views::PcapRecorder recorder(o.seed);
+  const sim::RunResult r =
+      simulator->run(*scenario, o.seed, want_body ? &body : nullptr, o.views.any() ? &recorder : nullptr);
   print_outcomes(r);
   int rc = 0;
+  if (o.views.any() && !write_views("run", o.views, recorder)) return 1;
   if (o.check_determinism) {
     std::string again;
     simulator->run(*scenario, o.seed, &again);
@@ -142,7 +182,7 @@ int explore_command(const ExploreCliOptions& o) {
   return r.failures.empty() ? 0 : 1;
 }
 
-int replay_command(const std::string& path) {
+int replay_command(const std::string& path, const ViewOptions& v) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::cerr << path << ":1:1: error: cannot open the transcript\n";
@@ -163,7 +203,9 @@ int replay_command(const std::string& path) {
   auto simulator = make_simulator("replay");
   if (!simulator) return 1;
   std::string body;
-  simulator->run(*scenario, t->seed, &body);
+  views::PcapRecorder recorder(t->seed);
+  simulator->run(*scenario, t->seed, &body, v.any() ? &recorder : nullptr);
+  if (v.any() && !write_views("replay", v, recorder)) return 1;
   const bool same_openssl = t->openssl == sim::openssl_version();
   const sim::Divergence d = sim::compare_runs(t->body, body, same_openssl);
   if (!same_openssl) {
@@ -187,6 +229,7 @@ void add_simulation_commands(CLI::App& app, int& exit_code) {
   r->add_option("--seed", run->seed, "The seed every random choice derives from")->capture_default_str();
   r->add_option("--transcript", run->transcript, "Write the run's transcript to this file");
   r->add_flag("--check-determinism", run->check_determinism, "Run twice and compare the transcripts");
+  add_view_options(r, run->views);
   r->callback([run, &exit_code] { exit_code = run_command(*run); });
 
   auto ex = std::make_shared<ExploreCliOptions>();
@@ -206,9 +249,11 @@ void add_simulation_commands(CLI::App& app, int& exit_code) {
   e->callback([ex, &exit_code] { exit_code = explore_command(*ex); });
 
   auto file = std::make_shared<std::string>();
+  auto replay_views = std::make_shared<ViewOptions>();
   auto* rp = app.add_subcommand("replay", "Re-run a transcript and report the first line that differs; exit 0 iff identical");
   rp->add_option("transcript", *file, "Transcript file")->required();
-  rp->callback([file, &exit_code] { exit_code = replay_command(*file); });
+  add_view_options(rp, *replay_views);
+  rp->callback([file, replay_views, &exit_code] { exit_code = replay_command(*file, *replay_views); });
 }
 
 }  // namespace tlschan::cli

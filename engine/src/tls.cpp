@@ -293,6 +293,36 @@ Expected<TlsContext, TlsError> TlsContext::client(const TlsOptions& options) {
   return TlsContext(std::move(ctx).value(), false);
 }
 
+namespace {
+
+// The key log sink of a context lives in the context's ex_data and goes with it.
+int key_log_index() {
+  static const int index = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<TlsContext::KeyLogSink*>(ptr); });
+  return index;
+}
+
+void key_log_line(const SSL* ssl, const char* line) {
+  const auto* sink = static_cast<const TlsContext::KeyLogSink*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), key_log_index()));
+  if (sink != nullptr && *sink) (*sink)(line);
+}
+
+}  // namespace
+
+void TlsContext::set_key_log(KeyLogSink sink) const {
+  SSL_CTX* ctx = ctx_.get();
+  const int index = key_log_index();
+  delete static_cast<KeyLogSink*>(SSL_CTX_get_ex_data(ctx, index));
+  SSL_CTX_set_ex_data(ctx, index, nullptr);
+  if (!sink) {
+    SSL_CTX_set_keylog_callback(ctx, nullptr);
+    return;
+  }
+  SSL_CTX_set_ex_data(ctx, index, new KeyLogSink(std::move(sink)));
+  SSL_CTX_set_keylog_callback(ctx, key_log_line);
+}
+
 // ---------------------------------------------------------------------------------------------
 // TlsSession
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "tlschan/client_session.hpp"
 #include "tlschan/server_session.hpp"
@@ -15,6 +16,13 @@
 #include "tlschan/sim/scripted_peers.hpp"
 
 namespace tlschan::sim::detail {
+
+// Bytes of a pipe (stream offsets [from, to)) a meddler changed or injected, and what it did;
+// kept only for a run's observer.
+struct MeddledBytes {
+  std::uint64_t from = 0, to = 0;
+  std::string what;
+};
 
 // One direction of a connection: an ordered byte stream.
 struct Pipe {
@@ -31,6 +39,7 @@ struct Pipe {
   // The stream offset from which the sender speaks TLS, set when it starts (semantics.md 3.2, 4):
   // the transcript shows the bytes before it as text, the bytes from it on as TLS.
   std::optional<std::uint64_t> tls_at;
+  std::vector<MeddledBytes> meddled;  // only with an observer
 };
 
 // The client of a queued message: its ClientSession lives with the message, across the

@@ -6,6 +6,31 @@
 
 namespace tlschan::sim::detail {
 
+namespace {
+// What each meddler does when it acts, for the observer's packet comments.
+std::string meddler_act(MeddlerKind k) {
+  std::string what = std::string("meddler ") + to_string(k) + ": ";
+  switch (k) {
+    case MeddlerKind::none: return what + "nothing";
+    case MeddlerKind::strip: return what + "overwrote STARTTLS in the server's EHLO reply with XXXXXXXA";
+    case MeddlerKind::refuse: return what + "dropped the client's STARTTLS and answered 454 itself";
+    case MeddlerKind::tamper: return what + "flipped one octet of the server's first TLS handshake record";
+    case MeddlerKind::inject_command: return what + "injected NOOP, MAIL FROM and RCPT TO after the client's STARTTLS";
+    case MeddlerKind::inject_response: return what + "injected two EHLO reply lines after the server's 220 to STARTTLS";
+  }
+  return what;
+}
+}  // namespace
+
+// The bytes a meddler's call forwarded are meddled with when it acted in that call (each kind acts
+// at most once on a connection, but for refuse's answers).
+void Run::note_meddling(Connection& c, bool c2s, bool acted_before, std::size_t forwarded, const std::string& answer) {
+  if (acted_before || !c.meddler.acted() || forwarded == 0) return;
+  if (c2s && !answer.empty()) return;  // the answer carries it
+  Pipe& p = c.pipe(c2s);
+  p.meddled.push_back({p.sent, p.sent + forwarded, meddler_act(c.meddler.kind())});
+}
+
 void Run::segment_arrived(Connection& c, bool c2s, const std::string& seg) {
   if (c2s) {
     if (ScriptedServer* s = c.scripted_server()) {
@@ -92,8 +117,12 @@ void Run::pump_client(Connection& c) {
     if (c.meddler.passes_client_bytes()) {
       net_.send(c, true, bytes, false);
     } else {
+      const bool acted_before = c.meddler.acted();
       MeddlerOutput m = c.meddler.client_to_server(bytes);
-      if (!m.answer.empty()) net_.answer_client(c, std::move(m.answer));
+      if (observer_) note_meddling(c, true, acted_before, m.forward.size(), m.answer);
+      if (!m.answer.empty()) {
+        net_.answer_client(c, std::move(m.answer), observer_ ? meddler_act(c.meddler.kind()) : std::string());
+      }
       net_.send(c, true, m.forward, m.atomic);
     }
     s.consume(bytes.size());
@@ -124,7 +153,9 @@ void Run::pump_server(Connection& c) {
     if (c.meddler.passes_server_bytes()) {
       net_.send(c, false, bytes, false);
     } else {
+      const bool acted_before = c.meddler.acted();
       const MeddlerOutput m = c.meddler.server_to_client(bytes);
+      if (observer_) note_meddling(c, false, acted_before, m.forward.size(), m.answer);
       net_.send(c, false, m.forward, m.atomic);
     }
     s.consume(bytes.size());

@@ -94,13 +94,25 @@ void Network::arrive(Connection& c, bool c2s, std::size_t n) {
   }
   if (c2s ? c.server_gone : c.client_gone) return;
   transcript_.segment(c.id, c2s, segment_, offset, p.tls_at);
+  if (observer_) {
+    note_.clear();
+    for (const MeddledBytes& m : p.meddled) {
+      if (m.from < offset + n && offset < m.to && note_.find(m.what) == std::string::npos) {
+        note_ += note_.empty() ? "" : "; ";
+        note_ += m.what;
+      }
+    }
+    std::erase_if(p.meddled, [end = offset + n](const MeddledBytes& m) { return m.to <= end; });
+    observer_->segment(c.id, c2s, segment_, loop_.now(), note_);
+  }
   receiver_.segment_arrived(c, c2s, segment_);
 }
 
-void Network::answer_client(Connection& c, std::string answer) {
-  loop_.after(c.s2c.latency, [this, &c, a = std::move(answer)] {
+void Network::answer_client(Connection& c, std::string answer, std::string meddled) {
+  loop_.after(c.s2c.latency, [this, &c, a = std::move(answer), m = std::move(meddled)] {
     if (c.client_gone) return;
     if (transcript_.on()) transcript_.connection(c.id, "s>c " + escape_bytes(a));
+    if (observer_) observer_->segment(c.id, false, a, loop_.now(), m);
     receiver_.segment_arrived(c, false, a);
   });
 }
@@ -111,6 +123,8 @@ void Network::send_close(Connection& c, bool c2s) {
   p.fin_sent = true;
   if (p.stalled) return;
   loop_.at(p.lane, arrival(p), [this, &c, c2s] {
+    // The FIN is on the wire even when the other side has already closed.
+    if (observer_) observer_->closed(c.id, c2s, loop_.now());
     if (c2s ? c.server_gone : c.client_gone) return;
     transcript_.connection(c.id, c2s ? "c>s close" : "s>c close");
     receiver_.close_arrived(c, c2s);
@@ -119,7 +133,10 @@ void Network::send_close(Connection& c, bool c2s) {
 
 void Network::reset(Connection& c) {
   c.c2s.fin_sent = c.s2c.fin_sent = true;
-  loop_.after(c.c2s.latency, [this, &c] { receiver_.reset_arrived(c); });
+  loop_.after(c.c2s.latency, [this, &c] {
+    if (observer_) observer_->reset(c.id, loop_.now());
+    receiver_.reset_arrived(c);
+  });
 }
 
 }  // namespace tlschan::sim::detail

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "tlschan/sim/run_observer.hpp"
 #include "tlschan/sim/event_loop.hpp"
 #include "tlschan/sim/prng.hpp"
 #include "tlschan/sim/scenario.hpp"
@@ -28,8 +29,9 @@ class Network {
   };
 
   Network(EventLoop& loop, Prng prng, const NetworkSpec& spec, const std::vector<FaultSpec>& faults,
-          TranscriptWriter& transcript, Receiver& receiver)
-      : loop_(loop), prng_(prng), spec_(spec), faults_(faults), transcript_(transcript), receiver_(receiver) {}
+          TranscriptWriter& transcript, Receiver& receiver, RunObserver* observer = nullptr)
+      : loop_(loop), prng_(prng), spec_(spec), faults_(faults), transcript_(transcript), receiver_(receiver),
+        observer_(observer) {}
 
   Duration draw_latency();
   void open(Connection& c);  // the connection's lanes
@@ -38,7 +40,7 @@ class Network {
   void send_close(Connection& c, bool c2s);
   // A meddler's own answer to the client, outside the stream the server sends: plaintext, after
   // one latency.
-  void answer_client(Connection& c, std::string answer);
+  void answer_client(Connection& c, std::string answer, std::string meddled = {});
 
  private:
   const FaultSpec* fault_for(const Connection& c, bool c2s) const;
@@ -54,6 +56,8 @@ class Network {
   const std::vector<FaultSpec>& faults_;
   TranscriptWriter& transcript_;
   Receiver& receiver_;
+  RunObserver* observer_;
+  std::string note_;  // what a meddler did to the segment being delivered
   std::string segment_;  // the segment being delivered
 };
 

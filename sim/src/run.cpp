@@ -1,5 +1,6 @@
 #include "run.hpp"
 
+#include <array>
 #include <utility>
 
 #include "tlschan/replies.hpp"
@@ -11,13 +12,39 @@ namespace {
 constexpr std::uint64_t max_events = 5'000'000;
 }
 
-Run::Run(const Simulator& sim, const Scenario& sc, std::uint64_t seed, std::string* transcript)
-    : sim_(sim), sc_(sc), seed_(seed), transcript_(transcript, loop_),
-      net_(loop_, Prng::derive(seed, "network"), sc.network, sc.faults, transcript_, *this),
+Run::Run(const Simulator& sim, const Scenario& sc, std::uint64_t seed, std::string* transcript, RunObserver* observer)
+    : sim_(sim), observer_(observer), sc_(sc), seed_(seed), transcript_(transcript, loop_),
+      net_(loop_, Prng::derive(seed, "network"), sc.network, sc.faults, transcript_, *this, observer),
       meddle_(Prng::derive(seed, "meddler")), ready_to_start_tls_(render(ReplyId::ready_to_start_tls)) {}
+
+namespace {
+// The observer hears the key log of every handshake of the run, and only of this run.
+class KeyLogTap {
+ public:
+  KeyLogTap(const Simulator& sim, RunObserver* observer) : sim_(sim), on_(observer != nullptr) {
+    if (!on_) return;
+    const auto sink = [observer](std::string_view line) { observer->key_log(line); };
+    for (const TlsContext* ctx : contexts()) ctx->set_key_log(sink);
+  }
+  ~KeyLogTap() {
+    if (!on_) return;
+    for (const TlsContext* ctx : contexts()) ctx->set_key_log({});
+  }
+  KeyLogTap(const KeyLogTap&) = delete;
+  KeyLogTap& operator=(const KeyLogTap&) = delete;
+
+ private:
+  std::array<const TlsContext*, 3> contexts() const {
+    return {&sim_.server_tls(Health::ok), &sim_.server_tls(Health::broken), &sim_.client_tls()};
+  }
+  const Simulator& sim_;
+  bool on_;
+};
+}  // namespace
 
 RunResult Run::go() {
   seed_deterministic_rand(seed_);
+  const KeyLogTap key_log(sim_, observer_);
   if (transcript_.on()) {
     transcript_.line("seed " + std::to_string(seed_) + " latency=" + std::to_string(sc_.network.latency_min.count()) +
                      ".." + std::to_string(sc_.network.latency_max.count()) + "ms segment=" +
@@ -125,6 +152,7 @@ void Run::open_connection(std::size_t i) {
                                      (tls_port ? " tls-port" : " port") + " latency=" +
                                      std::to_string(c.c2s.latency.count()) + "ms");
   }
+  if (observer_) observer_->connection_opened(c.id, sc_.client.name, sc_.server.name, tls_port, loop_.now());
   net_.open(c);
   c.client_timer = loop_.timer([this, &c] {
     if (c.client_gone) return;
@@ -149,6 +177,9 @@ void Run::open_connection(std::size_t i) {
 void Run::open_script(std::size_t k) {
   Connection& c = add_connection(ClientPeer(std::in_place_type<ScriptedClient>, sc_.scripts[k], sim_.client_tls()));
   transcript_.connection(c.id, "open script" + std::to_string(k + 1) + " -> " + sc_.server.name);
+  if (observer_) {
+    observer_->connection_opened(c.id, "script" + std::to_string(k + 1), sc_.server.name, sc_.server.tls_port, loop_.now());
+  }
   net_.open(c);
   // A scripted client faces the real server; neither has a deadline of the simulator's.
   c.client_timer = loop_.timer([] {});

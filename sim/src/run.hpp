@@ -20,7 +20,7 @@ namespace tlschan::sim::detail {
 
 class Run final : private Network::Receiver {
  public:
-  Run(const Simulator& sim, const Scenario& sc, std::uint64_t seed, std::string* transcript);
+  Run(const Simulator& sim, const Scenario& sc, std::uint64_t seed, std::string* transcript, RunObserver* observer);
   RunResult go();
 
  private:
@@ -44,8 +44,10 @@ class Run final : private Network::Receiver {
   void client_event(Connection& c, const ClientEvent& e);
   void server_event(Connection& c, const ServerEvent& e);
   void carry_out(Connection& c, ScriptedPeerBase& peer, bool client);
+  void note_meddling(Connection& c, bool c2s, bool acted_before, std::size_t forwarded, const std::string& answer);
 
   const Simulator& sim_;
+  RunObserver* observer_;  // nullptr: none
   const Scenario& sc_;
   std::uint64_t seed_;
   EventLoop loop_;

@@ -38,8 +38,9 @@ Expected<Simulator, std::string> Simulator::create() {
   return Simulator(std::move(*healthy), std::move(*broken), std::move(*client));
 }
 
-RunResult Simulator::run(const Scenario& scenario, std::uint64_t seed, std::string* transcript) const {
-  detail::Run run(*this, scenario, seed, transcript);
+RunResult Simulator::run(const Scenario& scenario, std::uint64_t seed, std::string* transcript,
+                         RunObserver* observer) const {
+  detail::Run run(*this, scenario, seed, transcript, observer);
   return run.go();
 }
 

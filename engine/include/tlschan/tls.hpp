@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,12 @@ class TlsContext {
 
   bool is_server() const { return server_; }
   SSL_CTX* native() const { return ctx_.get(); }
+
+  // Where the TLS key log of this context's handshakes goes (OpenSSL's keylog callback): one NSS
+  // key log line (SSLKEYLOGFILE form, no line end) per secret. An empty function turns it off.
+  // Every copy of this context shares the OpenSSL context, and so the sink.
+  using KeyLogSink = std::function<void(std::string_view line)>;
+  void set_key_log(KeyLogSink sink) const;
 
  private:
   TlsContext(std::shared_ptr<SSL_CTX> ctx, bool server) : ctx_(std::move(ctx)), server_(server) {}

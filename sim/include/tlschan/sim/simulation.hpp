@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tlschan/client_session.hpp"
+#include "tlschan/sim/run_observer.hpp"
 #include "tlschan/sim/scenario.hpp"
 #include "tlschan/tls.hpp"
 
@@ -45,8 +46,11 @@ class Simulator {
   // Installs the deterministic RAND provider (once per process) and builds the contexts.
   static Expected<Simulator, std::string> create();
 
-  // Runs the scenario; when `transcript` is given, appends the run's transcript body to it.
-  RunResult run(const Scenario& scenario, std::uint64_t seed, std::string* transcript = nullptr) const;
+  // Runs the scenario; when `transcript` is given, appends the run's transcript body to it; when
+  // `observer` is given, shows it the run's connections, segments and TLS key log (it changes
+  // nothing in the run or its transcript).
+  RunResult run(const Scenario& scenario, std::uint64_t seed, std::string* transcript = nullptr,
+                RunObserver* observer = nullptr) const;
 
   const TlsContext& server_tls(Health h) const { return h == Health::broken ? broken_ : healthy_; }
   const TlsContext& client_tls() const { return client_; }
