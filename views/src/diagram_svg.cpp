@@ -214,7 +214,7 @@ class SvgWriter {
     if (diverges && !marks_.divergence_note.empty()) {
       out += "<text class=\"divergence-note\" x=\"" + num(width_ - 8) + "\" y=\"" + num(y + 12) +
              "\" text-anchor=\"end\" fill=\"" + divergence_ink + "\" font-weight=\"bold\">" +
-             xml_text("replay differs: " + marks_.divergence_note) + "</text>\n";
+             xml_text("first difference: " + marks_.divergence_note) + "</text>\n";
     }
   }
 
@@ -297,8 +297,8 @@ class SvgWriter {
     const int y = height_ - 22;
     out += "<g class=\"divergence\"><text x=\"" + num(time_width) + "\" y=\"" + num(y + 12) + "\" fill=\"" +
            divergence_ink + "\" font-weight=\"bold\">" +
-           xml_text("run line " + std::to_string(*marks_.divergence_line) + ": the recorded run ends here; replayed: " +
-                    marks_.divergence_note) +
+           xml_text("first difference at run line " + std::to_string(*marks_.divergence_line) +
+                    ", after the end of this run: " + marks_.divergence_note) +
            "</text></g>\n";
   }
 
