@@ -245,11 +245,12 @@ class BodyReader {
       e.tls = true;
       rest.remove_prefix(4);
     }
-    const std::string_view action = word(rest);
-    e.text = std::string(kind) + " " + std::string(action);
+    // The action's words run to the first ": "; the bytes follow it.
     const auto colon = rest.find(": ");
-    const std::string_view args = colon == std::string_view::npos ? rest : rest.substr(0, colon);
+    std::string_view args = colon == std::string_view::npos ? rest : rest.substr(0, colon);
     const std::string bytes = colon == std::string_view::npos ? std::string() : unescape(rest.substr(colon + 2));
+    const std::string_view action = word(args);
+    e.text = std::string(kind) + " " + std::string(action);
     std::string_view a = args;
     unsigned long long n = 0, off = 0;
     if (action == "injected" && word(a) == "at" && parse_number(word(a), off)) {
