@@ -158,6 +158,13 @@ TEST(Diagram, HostileBytesAreEscaped) {
     EXPECT_EQ(out.find('\0'), std::string::npos);
     EXPECT_EQ(out.find('\xff'), std::string::npos);
   }
+  // A scenario's name is the file's too: escaped in the title.
+  auto named = read_sequence("tlschan transcript v2\nseed 1\nopenssl x\nscenario 1 lines\nname = \"\\u001b]0;x\\u0007<b>\"\nrun\nend\n",
+                             "n.transcript");
+  ASSERT_TRUE(named.has_value()) << named.error();
+  EXPECT_EQ(named->title, "tlschan run: \x1b]0;x\x07<b> (seed 1)");
+  EXPECT_EQ(diagram_text(*named).find('\x1b'), std::string::npos);
+  EXPECT_NE(diagram_svg(*named).find("\\x1b]0;x\\x07&lt;b&gt;"), std::string::npos);
   const std::string text = diagram_text(*s);
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
   EXPECT_EQ(text.find('\x07'), std::string::npos);
@@ -283,6 +290,10 @@ TEST(Diagram, BadInputNamesFileLineColumn) {
   auto json = read_sequence("{\n  \"transcript\": [\n    {\"connection\": 1,, }\n", "j.json");
   ASSERT_FALSE(json.has_value());
   EXPECT_EQ(json.error().rfind("j.json:3:", 0), 0u) << json.error();
+
+  auto deep = read_sequence("{\"transcript\": " + std::string(100000, '['), "deep.json");
+  ASSERT_FALSE(deep.has_value());
+  EXPECT_EQ(deep.error().rfind("deep.json:1:47: error: nested more than 32 deep", 0), 0u) << deep.error();
 
   auto evidence = read_sequence("tlschan client-check evidence v1\nopenssl x\nrun\nend\n", "e.txt");
   ASSERT_FALSE(evidence.has_value());

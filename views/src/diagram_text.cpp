@@ -4,6 +4,7 @@
 #include <map>
 
 #include "diagram_labels.hpp"
+#include "tlschan/escape.hpp"
 #include "tlschan/views/diagram.hpp"
 
 namespace tlschan::views {
@@ -29,7 +30,7 @@ class TextWriter {
   }
 
   std::string text() {
-    std::string out = s_.title + "\n";
+    std::string out = escape_bytes(s_.title) + "\n";
     for (const auto& d : s_.details) out += "  " + escape_line(d) + "\n";
     out += "\n" + pad_left("time", time_column) + " conn client";
     if (middle_) out += std::string(middle_ - 6, ' ') + "meddler";
