@@ -1,5 +1,6 @@
 #include "show_command.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -30,6 +31,11 @@ bool write_output(const std::string& path, const std::string& bytes) {
 }
 
 int show_command(const ShowOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(o.file, ec)) {
+    std::cerr << o.file << ":1:1: error: a folder, expected a transcript file\n";
+    return exit_no_input;
+  }
   std::ifstream in(o.file, std::ios::binary);
   std::ostringstream text;
   if (in) text << in.rdbuf();

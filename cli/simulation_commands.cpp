@@ -223,7 +223,7 @@ int replay_command(const std::string& path, const ViewOptions& v) {
     views::DiagramMarks marks;
     if (!d.identical) {
       marks.divergence_line = d.replayed_line;
-      marks.divergence_note = "the recording has " + d.recorded;
+      marks.divergence_note = "the recording has: " + d.recorded.substr(std::min(d.recorded.find_first_not_of(' '), d.recorded.size()));
     }
     views::Sequence s = views::sequence_of(replayed);
     s.title = "tlschan replay " + path + ": " + s.title;

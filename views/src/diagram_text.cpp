@@ -15,7 +15,6 @@ using Kind = DiagramEvent::Kind;
 using Where = DiagramEvent::Where;
 
 constexpr std::size_t time_column = 10;  // "  123456ms"
-constexpr std::size_t conn_column = 5;   // " c12 "
 
 std::string pad_left(std::string s, std::size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
 
