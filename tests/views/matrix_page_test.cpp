@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "tlschan/sim/scenario_file.hpp"
+#include "tlschan/sim/simulation.hpp"
+#include "tlschan/sim/transcript.hpp"
 #include "tlschan/views/matrix_page.hpp"
 
 namespace tlschan::views {
@@ -137,6 +140,42 @@ TEST(MatrixPage, ARunWithoutTranscriptSaysSo) {
   const std::string page = matrix_page_html(p);
   EXPECT_EQ(occurrences(page, "No transcript was kept of this run."), 1u);
   EXPECT_EQ(occurrences(page, "<details class=\"transcript\""), p.cells.size() + p.rows.size() - 1);
+}
+
+// The transcript file of a scenario of corpus/scenarios under a seed.
+std::string transcript_of(const std::string& scenario_file, std::uint64_t seed) {
+  auto simulator = sim::Simulator::create();
+  EXPECT_TRUE(simulator.has_value());
+  auto scenario = sim::load_scenario(TLSCHAN_SOURCE_DIR "/corpus/scenarios/" + scenario_file);
+  EXPECT_TRUE(scenario.has_value());
+  if (!simulator || !scenario) return {};
+  sim::TranscriptFile t;
+  t.seed = seed;
+  t.openssl = sim::openssl_version();
+  t.scenario_toml = sim::print_scenario(*scenario);
+  simulator->run(*scenario, seed, &t.body);
+  return sim::format_transcript(t);
+}
+
+TEST(MatrixPage, ARunsSectionDrawsItsDiagramAndFoldsItsTranscript) {
+  MatrixPage p = small_page();
+  p.cells[1].run.transcript = transcript_of("inject-command.toml", 3);
+  const std::string page = matrix_page_html(p);
+  const std::string section = element(page, "<section class=\"run\" id=\"run-meddler-none-client-may-server-may-ok\">", "</section>");
+  ASSERT_FALSE(section.empty());
+  const std::size_t figure = section.find("<figure class=\"diagram\"><svg");
+  const std::size_t folded = section.find("<details class=\"transcript\"><summary>");
+  ASSERT_NE(figure, std::string::npos) << section.substr(0, 2000);
+  ASSERT_NE(folded, std::string::npos);
+  EXPECT_LT(figure, folded);  // the diagram first, the transcript folded under it
+  EXPECT_NE(section.find("class=\"tls-band\""), std::string::npos);
+  EXPECT_NE(section.find("MAIL FROM:&lt;injected@meddler.test&gt;"), std::string::npos);
+  EXPECT_NE(section.find("<pre>tlschan transcript v"), std::string::npos);
+  EXPECT_EQ(section.find("No diagram"), std::string::npos);
+  // A transcript that does not read still shows, open, with the reason there is no diagram.
+  const std::string other = element(page, "<section class=\"run\" id=\"run-meddler-none-client-may-server-no\">", "</section>");
+  EXPECT_NE(other.find("<p class=\"unreadable\">No diagram: "), std::string::npos) << other;
+  EXPECT_NE(other.find("<details class=\"transcript\" open>"), std::string::npos);
 }
 
 }  // namespace

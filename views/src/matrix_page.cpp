@@ -1,5 +1,8 @@
 #include "tlschan/views/matrix_page.hpp"
 
+#include "tlschan/sim/transcript.hpp"
+#include "tlschan/views/diagram.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <string_view>
@@ -40,21 +43,23 @@ table.rows td,table.rows th{text-align:left}
 .run-box{background:#fff;margin:1.5em auto;max-width:78em;padding:.8em 1.4em 1.2em;border-radius:6px;box-shadow:0 2px 12px rgba(0,0,0,.4)}
 .close{float:right;font-weight:600}
 .run-outcome{display:inline-block;padding:.1em .5em;border:1px solid #888;border-radius:3px}
+.diagram{margin:.6em 0;overflow-x:auto}
 .transcript pre{font:12px/1.35 "DejaVu Sans Mono",monospace;background:#f6f6f6;border:1px solid #ddd;padding:.6em;overflow:auto;white-space:pre}
 summary{cursor:pointer;color:#333}
 )";
 
 constexpr std::string_view outcome_words[] = {"delivered-tls", "delivered-plain", "deferred", "bounced"};
 
-void append_escaped(std::string& out, std::string_view text) {
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
+void append_escaped(std::string& out, std::string_view text) { out += xml_text(text); }
+
+// A transcript in a <pre>: each line escaped, the line ends kept.
+void append_escaped_lines(std::string& out, std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    append_escaped(out, text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    out += '\n';
+    text.remove_prefix(end + 1);
   }
 }
 
@@ -146,9 +151,20 @@ void append_run_section(std::string& out, const std::string& id, const std::stri
   if (run.transcript.empty()) {
     out += "<p>No transcript was kept of this run.</p>\n";
   } else {
-    out += "<details class=\"transcript\" open><summary>transcript, " + std::to_string(line_count(run.transcript)) +
-           " lines (save it as a file: <code>tlschan replay FILE</code> re-runs it)</summary><pre>";
-    append_escaped(out, run.transcript);
+    // The diagram, drawn from the transcript; the transcript itself folded under it.
+    const auto transcript = sim::parse_transcript(run.transcript, heading);
+    if (transcript) {
+      out += "<figure class=\"diagram\">" + diagram_svg(*transcript) + "</figure>\n";
+    } else {
+      out += "<p class=\"unreadable\">No diagram: ";
+      append_escaped(out, transcript.error());
+      out += "</p>\n";
+    }
+    out += std::string("<details class=\"transcript\"") + (transcript ? "" : " open") + "><summary>transcript, " +
+           std::to_string(line_count(run.transcript)) +
+           " lines (save it as a file: <code>tlschan replay FILE</code> re-runs it, <code>tlschan show FILE</code> draws it)"
+           "</summary><pre>";
+    append_escaped_lines(out, run.transcript);
     out += "</pre></details>\n";
   }
   out += "</div></section>\n";
