@@ -28,6 +28,7 @@ th,td{border:1px solid #8c8c8c;padding:.2em .45em;text-align:center;white-space:
 thead th{background:#ececec;font-weight:600}
 tbody th{background:#ececec;text-align:left;font-weight:600}
 th.axis{font-weight:400;font-style:italic;color:#444}
+table.grid td.cell,table.grid thead th{min-width:8em}
 td a{display:block;color:inherit;text-decoration:none}
 td a:hover,td a:focus{text-decoration:underline}
 table.rows td,table.rows th{text-align:left}
