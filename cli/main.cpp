@@ -9,6 +9,7 @@
 #include "route_command.hpp"
 #include "send_command.hpp"
 #include "serve_command.hpp"
+#include "show_command.hpp"
 #include "simulation_commands.hpp"
 #include "tlschan/version.hpp"
 
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   tlschan::cli::add_route_command(app, exit_code);
   tlschan::cli::add_matrix_command(app, exit_code);
   tlschan::cli::add_simulation_commands(app, exit_code);
+  tlschan::cli::add_show_command(app, exit_code);
   tlschan::cli::add_serve_command(app, exit_code);
   tlschan::cli::add_send_command(app, exit_code);
   tlschan::cli::add_probe_command(app, exit_code);

@@ -46,7 +46,7 @@ int run_matrix_command(const MatrixOptions& o) {
     page_file.open(o.html, std::ios::binary | std::ios::trunc);
     if (!page_file) {
       std::cerr << "tlschan matrix: cannot write the page to " << o.html << ": " << std::strerror(errno) << "\n";
-      return exit_cantcreat;
+      return exit_cant_create;
     }
   }
   auto simulator = sim::Simulator::create();
@@ -68,7 +68,7 @@ int run_matrix_command(const MatrixOptions& o) {
     page_file.write(html.data(), static_cast<std::streamsize>(html.size()));
     if (!page_file.flush()) {
       std::cerr << "tlschan matrix: cannot write the page to " << o.html << ": " << std::strerror(errno) << "\n";
-      return exit_cantcreat;
+      return exit_cant_create;
     }
     page_file.close();
     if (!o.json) std::cout << "page: " << o.html << " (each cell opens its run)\n";

@@ -9,6 +9,7 @@
 #include "tlschan/matrix/explore.hpp"
 #include "tlschan/sim/scenario_file.hpp"
 #include "tlschan/sim/transcript.hpp"
+#include "tlschan/views/diagram.hpp"
 #include "tlschan/views/pcap_recorder.hpp"
 
 namespace tlschan::cli {
@@ -41,6 +42,7 @@ void print_outcomes(const sim::RunResult& r) {
 struct ViewOptions {
   std::string pcap;
   std::string keylog;
+  std::string html;  // replay: the replayed run as a sequence diagram
   bool any() const { return !pcap.empty() || !keylog.empty(); }
 };
 
@@ -207,10 +209,26 @@ int replay_command(const std::string& path, const ViewOptions& v) {
   simulator->run(*scenario, t->seed, &body, v.any() ? &recorder : nullptr);
   if (v.any() && !write_views("replay", v, recorder)) return 1;
   const bool same_openssl = t->openssl == sim::openssl_version();
-  const sim::Divergence d = sim::compare_runs(t->body, body, same_openssl);
+  // A file of an older format is compared with the run as that format writes it.
+  const sim::Divergence d = sim::compare_runs(t->body, sim::body_in_version(body, t->version), same_openssl);
   if (!same_openssl) {
     std::cout << "recorded with " << t->openssl << ", replayed with " << sim::openssl_version()
               << ": TLS bytes were not compared\n";
+  }
+  if (!v.html.empty()) {
+    // The replayed run as the file's format writes it, marked where it first leaves the recording.
+    sim::TranscriptFile replayed = *t;
+    replayed.openssl = sim::openssl_version();
+    replayed.body = sim::body_in_version(body, t->version);
+    views::DiagramMarks marks;
+    if (!d.identical) {
+      marks.divergence_line = d.replayed_line;
+      marks.divergence_note = "the recording has " + d.recorded;
+    }
+    views::Sequence s = views::sequence_of(replayed);
+    s.title = "tlschan replay " + path + ": " + s.title;
+    if (!write_file("replay", v.html, views::diagram_html(s, marks))) return 1;
+    std::cout << "html: " << v.html << "\n";
   }
   if (d.identical) {
     std::cout << "replay: identical (seed " << t->seed << ")\n";
@@ -253,6 +271,9 @@ void add_simulation_commands(CLI::App& app, int& exit_code) {
   auto* rp = app.add_subcommand("replay", "Re-run a transcript and report the first line that differs; exit 0 iff identical");
   rp->add_option("transcript", *file, "Transcript file")->required();
   add_view_options(rp, *replay_views);
+  rp->add_option("--html", replay_views->html,
+                 "Write the replayed run as a sequence diagram (one HTML page), the first line that differs from the "
+                 "recording marked");
   rp->callback([file, replay_views, &exit_code] { exit_code = replay_command(*file, *replay_views); });
 }
 

@@ -7,6 +7,9 @@
 // - replay: a scenario that reads (bare, or embedded in a transcript) and is small enough runs
 //   through the simulator twice under its seed, giving the same transcript both times
 //   (determinism), and the run keeps the spec's invariants (semantics.md section 5).
+// - diagrams: any input `tlschan show` reads (a transcript, an evidence file, send's JSON) draws as
+//   SVG, HTML and text holding no octet of the input unescaped: no control octet but LF, only
+//   valid UTF-8, no markup of the input's;
 // Larger scenarios are not run: more than 3 messages, 4 KiB of body or script bytes, 2 scripts or
 // faults, or a retry schedule of more than 8 attempts.
 #include <algorithm>
@@ -19,6 +22,7 @@
 #include "fuzz_environment.hpp"
 #include "tlschan/sim/scenario_file.hpp"
 #include "tlschan/sim/transcript.hpp"
+#include "tlschan/views/diagram.hpp"
 
 namespace {
 
@@ -87,6 +91,38 @@ void replay(const sim::Scenario& s, std::uint64_t seed) {
   }
 }
 
+// What a terminal or a browser is shown: LF and printable ASCII, or valid UTF-8 (xml_text keeps it).
+bool shows_only_safe_octets(const std::string& s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n' || (c >= 0x20 && c < 0x7f)) continue;
+    if (c < 0x80) return false;
+    std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (n == 0 || c > 0xf4 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += n - 1;
+  }
+  return true;
+}
+
+void draw(std::string_view text) {
+  auto s = views::read_sequence(text, "fuzz.transcript");
+  if (!s) {
+    TLSCHAN_FUZZ_CHECK(s.error().rfind("fuzz.transcript:", 0) == 0, "an error that names no file: " + s.error());
+    return;
+  }
+  const std::string svg = views::diagram_svg(*s);
+  const std::string page = views::diagram_html(*s);
+  const std::string terminal = views::diagram_text(*s);
+  TLSCHAN_FUZZ_CHECK(shows_only_safe_octets(svg) && shows_only_safe_octets(page) && shows_only_safe_octets(terminal),
+                     "a diagram holds an unescaped control octet or invalid UTF-8");
+  TLSCHAN_FUZZ_CHECK(page.find("<script") == std::string::npos && svg.find("<script") == std::string::npos,
+                     "the input's markup reached the page");
+  TLSCHAN_FUZZ_CHECK(views::diagram_svg(*s) == svg, "the same transcript drew two diagrams");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -96,6 +132,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  draw(text);
   if (auto t = sim::parse_transcript(text, "fuzz.transcript")) {
     const std::string formatted = sim::format_transcript(*t);
     auto again = sim::parse_transcript(formatted, "formatted.transcript");

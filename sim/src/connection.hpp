@@ -74,6 +74,7 @@ struct Connection {
   ServerSession* real_server() { return std::get_if<ServerSession>(&server); }
   ScriptedServer* scripted_server() { return std::get_if<ScriptedServer>(&server); }
   Pipe& pipe(bool c2s_direction) { return c2s_direction ? c2s : s2c; }
+  const Pipe& pipe(bool c2s_direction) const { return c2s_direction ? c2s : s2c; }
 };
 
 }  // namespace tlschan::sim::detail

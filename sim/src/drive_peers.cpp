@@ -4,6 +4,8 @@
 #include "run.hpp"
 #include "text.hpp"
 
+#include "tlschan/escape.hpp"
+
 namespace tlschan::sim::detail {
 
 namespace {
@@ -21,6 +23,39 @@ std::string meddler_act(MeddlerKind k) {
   return what;
 }
 }  // namespace
+
+// A transcript line per thing the meddler did in one call on direction `c2s` (format v2):
+//   meddler KIND DIR [tls ]injected at OFFSET: BYTES
+//   meddler KIND DIR [tls ]changed N bytes at OFFSET: OLD -> NEW
+//   meddler KIND c>s dropped: BYTES        (the client's bytes never reach the server)
+//   meddler KIND s>c answered: BYTES       (the meddler's own answer to the client)
+// OFFSET counts the direction's stream as sent; "tls" when the bytes are inside TLS.
+void Run::write_meddling(const Connection& c, bool c2s, const MeddlerOutput& m) {
+  if (!transcript_.on()) return;
+  const Pipe& p = c.pipe(c2s);
+  const std::string who = std::string("meddler ") + to_string(c.meddler.kind()) + " ";
+  for (const MeddlerAct& a : m.acts) {
+    const std::uint64_t at = p.sent + a.at;
+    const std::string tls = p.tls_at && *p.tls_at <= at ? "tls " : "";
+    const char* dir = c2s ? "c>s " : "s>c ";
+    switch (a.what) {
+      case MeddlerAct::What::injected:
+        transcript_.connection(c.id, cat(who, dir, tls, "injected at ", std::to_string(at), ": ", escape_bytes(a.bytes)));
+        break;
+      case MeddlerAct::What::changed:
+        transcript_.connection(c.id, cat(who, dir, tls, "changed ", std::to_string(a.bytes.size()),
+                                         a.bytes.size() == 1 ? " byte at " : " bytes at ", std::to_string(at), ": ",
+                                         escape_bytes(a.original), " -> ", escape_bytes(a.bytes)));
+        break;
+      case MeddlerAct::What::dropped:
+        transcript_.connection(c.id, cat(who, dir, "dropped: ", escape_bytes(a.bytes)));
+        break;
+      case MeddlerAct::What::answered:
+        transcript_.connection(c.id, cat(who, c2s ? "s>c " : "c>s ", "answered: ", escape_bytes(a.bytes)));
+        break;
+    }
+  }
+}
 
 // The bytes a meddler's call forwarded are meddled with when it acted in that call (each kind acts
 // at most once on a connection, but for refuse's answers).
@@ -119,6 +154,7 @@ void Run::pump_client(Connection& c) {
     } else {
       const bool acted_before = c.meddler.acted();
       MeddlerOutput m = c.meddler.client_to_server(bytes);
+      if (!m.acts.empty()) write_meddling(c, true, m);
       if (observer_) note_meddling(c, true, acted_before, m.forward.size(), m.answer);
       if (!m.answer.empty()) {
         net_.answer_client(c, std::move(m.answer), observer_ ? meddler_act(c.meddler.kind()) : std::string());
@@ -155,6 +191,7 @@ void Run::pump_server(Connection& c) {
     } else {
       const bool acted_before = c.meddler.acted();
       const MeddlerOutput m = c.meddler.server_to_client(bytes);
+      if (!m.acts.empty()) write_meddling(c, false, m);
       if (observer_) note_meddling(c, false, acted_before, m.forward.size(), m.answer);
       net_.send(c, false, m.forward, m.atomic);
     }

@@ -75,11 +75,15 @@ void Meddler::client_line(std::string_view line, MeddlerOutput& out) {
     case MeddlerKind::refuse:
       // The STARTTLS never reaches the server; the meddler answers it.
       out.answer += "454 4.7.0 TLS not available\r\n";
+      out.acts.push_back({MeddlerAct::What::dropped, 0, std::string(line), {}});
+      out.acts.push_back({MeddlerAct::What::answered, 0, "454 4.7.0 TLS not available\r\n", {}});
       acted_ = true;
       return;
     case MeddlerKind::inject_command:
       out.forward.append(line);
-      out.forward += "NOOP\r\nMAIL FROM:<injected@meddler.test>\r\nRCPT TO:<victim@meddler.test>\r\n";
+      out.acts.push_back({MeddlerAct::What::injected, out.forward.size(),
+                          "NOOP\r\nMAIL FROM:<injected@meddler.test>\r\nRCPT TO:<victim@meddler.test>\r\n", {}});
+      out.forward += out.acts.back().bytes;
       out.atomic = true;
       acted_ = true;
       break;
@@ -98,7 +102,7 @@ MeddlerOutput Meddler::server_to_client(std::string_view bytes) {
   }
   if (tls_) {
     out.forward.assign(bytes);
-    if (kind_ == MeddlerKind::tamper) tamper_records(out.forward);
+    if (kind_ == MeddlerKind::tamper) tamper_records(out.forward, 0, out);
     return out;
   }
   server_partial_.append(bytes);
@@ -112,7 +116,7 @@ MeddlerOutput Meddler::server_to_client(std::string_view bytes) {
   if (tls_) {
     // Whatever followed the 220 in this batch is the server's first TLS bytes.
     std::string rest = server_partial_.substr(start);
-    if (kind_ == MeddlerKind::tamper) tamper_records(rest);
+    if (kind_ == MeddlerKind::tamper) tamper_records(rest, out.forward.size(), out);
     out.forward += rest;
     server_partial_.clear();
     return out;
@@ -131,6 +135,7 @@ void Meddler::server_line(std::string_view line, MeddlerOutput& out) {
     // The classic strip: the keyword overwritten in place, so the reply stays well formed.
     std::string changed(line);
     changed.replace(4, 8, "XXXXXXXA");
+    out.acts.push_back({MeddlerAct::What::changed, out.forward.size() + 4, "XXXXXXXA", std::string(line.substr(4, 8))});
     out.forward += changed;
     acted_ = true;
     return;
@@ -142,16 +147,18 @@ void Meddler::server_line(std::string_view line, MeddlerOutput& out) {
   if (text.substr(0, 3) != "220") return;
   tls_ = true;
   if (kind_ == MeddlerKind::inject_response) {
-    out.forward += "250-fake.meddler.test\r\n250 AUTH PLAIN\r\n";
+    out.acts.push_back({MeddlerAct::What::injected, out.forward.size(), "250-fake.meddler.test\r\n250 AUTH PLAIN\r\n", {}});
+    out.forward += out.acts.back().bytes;
     out.atomic = true;
     acted_ = true;
   }
 }
 
-void Meddler::tamper_records(std::string& bytes) {
+void Meddler::tamper_records(std::string& bytes, std::size_t at, MeddlerOutput& out) {
   // Flips one byte inside the random of the server's first handshake record (the ServerHello), never a
   // record header: the handshake transcripts then disagree and the handshake fails.
-  for (char& c : bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    char& c = bytes[i];
     if (tampered_) return;
     if (payload_left_ == 0) {
       record_header_.push_back(c);
@@ -165,7 +172,9 @@ void Meddler::tamper_records(std::string& bytes) {
       continue;
     }
     if (flipping_record_ && payload_pos_ == flip_at_) {
+      const char was = c;
       c = static_cast<char>(c ^ 0x5a);
+      out.acts.push_back({MeddlerAct::What::changed, at + i, std::string(1, c), std::string(1, was)});
       tampered_ = true;
       acted_ = true;
     }

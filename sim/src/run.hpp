@@ -44,6 +44,7 @@ class Run final : private Network::Receiver {
   void client_event(Connection& c, const ClientEvent& e);
   void server_event(Connection& c, const ServerEvent& e);
   void carry_out(Connection& c, ScriptedPeerBase& peer, bool client);
+  void write_meddling(const Connection& c, bool c2s, const MeddlerOutput& m);
   void note_meddling(Connection& c, bool c2s, bool acted_before, std::size_t forwarded, const std::string& answer);
 
   const Simulator& sim_;

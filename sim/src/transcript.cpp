@@ -57,11 +57,16 @@ Expected<TranscriptFile, std::string> parse_transcript(std::string_view text, co
   TranscriptFile t;
   std::size_t i = 0;
   if (lines.empty() || !starts_with(lines[0], "tlschan transcript v")) {
-    return err(1, "not a tlschan transcript (expected a first line \"tlschan transcript v1\")");
+    return err(1, "not a tlschan transcript (expected a first line \"tlschan transcript v" + std::to_string(transcript_version) + "\")");
   }
   const std::string_view version = lines[0].substr(20);
-  if (version != std::to_string(transcript_version)) {
-    return err(1, "transcript format v" + std::string(version) + ", this tlschan reads v" + std::to_string(transcript_version));
+  t.version = 0;
+  for (int v = oldest_transcript_version; v <= transcript_version; ++v) {
+    if (version == std::to_string(v)) t.version = v;
+  }
+  if (t.version == 0) {
+    return err(1, "transcript format v" + std::string(version) + ", this tlschan reads v" +
+                      std::to_string(oldest_transcript_version) + " to v" + std::to_string(transcript_version));
   }
   i = 1;
   if (i >= lines.size() || !starts_with(lines[i], "seed ")) return err(i + 1, "expected \"seed N\"");
@@ -104,6 +109,31 @@ Expected<TranscriptFile, std::string> parse_transcript(std::string_view text, co
   return t;
 }
 
+namespace {
+// "      1234ms c3 meddler ...": a line v2 added.
+bool is_meddler_line(std::string_view line) {
+  std::size_t at = 0;
+  while (at < line.size() && line[at] == ' ') ++at;
+  while (at < line.size() && line[at] >= '0' && line[at] <= '9') ++at;
+  if (line.substr(at, 4) != "ms c") return false;
+  at += 4;
+  while (at < line.size() && line[at] >= '0' && line[at] <= '9') ++at;
+  return line.substr(at, 9) == " meddler ";
+}
+}  // namespace
+
+std::string body_in_version(std::string_view body, int version) {
+  if (version >= 2) return std::string(body);
+  std::string out;
+  out.reserve(body.size());
+  for (const auto line : lines_of(body)) {
+    if (is_meddler_line(line)) continue;
+    out.append(line);
+    out += '\n';
+  }
+  return out;
+}
+
 Divergence compare_runs(std::string_view recorded, std::string_view replayed, bool compare_tls) {
   Divergence d;
   d.tls_compared = compare_tls;
@@ -121,6 +151,7 @@ Divergence compare_runs(std::string_view recorded, std::string_view replayed, bo
     if (x != y || i >= a.size() || j >= b.size()) {
       d.identical = false;
       d.line = i + 1;
+      d.replayed_line = j + 1;
       d.recorded = std::string(x);
       d.replayed = std::string(y);
       return d;

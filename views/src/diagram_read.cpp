@@ -245,11 +245,12 @@ class BodyReader {
       e.tls = true;
       rest.remove_prefix(4);
     }
-    const std::string_view action = word(rest);
-    e.text = std::string(kind) + " " + std::string(action);
+    // The action's words run to the first ": "; the bytes follow it.
     const auto colon = rest.find(": ");
-    const std::string_view args = colon == std::string_view::npos ? rest : rest.substr(0, colon);
+    std::string_view args = colon == std::string_view::npos ? rest : rest.substr(0, colon);
     const std::string bytes = colon == std::string_view::npos ? std::string() : unescape(rest.substr(colon + 2));
+    const std::string_view action = word(args);
+    e.text = std::string(kind) + " " + std::string(action);
     std::string_view a = args;
     unsigned long long n = 0, off = 0;
     if (action == "injected" && word(a) == "at" && parse_number(word(a), off)) {
@@ -410,6 +411,27 @@ std::pair<std::size_t, std::size_t> position(std::string_view text, std::size_t 
 // The JSON `send --json` prints: {"transcript": [{"connection", "ms", "event"} or
 // {"connection", "ms", "direction", "text" | "tls_bytes"}], "disposition", ...}.
 ReadResult read_send_json(std::string_view text, const std::string& file) {
+  // The parser recurses once per level: a file nested deeper than send ever writes is refused first.
+  constexpr int max_depth = 32;
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        const auto [line, column] = position(text, i);
+        return unexpected(at(file, line, column) + "nested more than " + std::to_string(max_depth) +
+                          " deep: not the JSON of `tlschan send --json`");
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text.begin(), text.end());

@@ -214,7 +214,7 @@ class SvgWriter {
     if (diverges && !marks_.divergence_note.empty()) {
       out += "<text class=\"divergence-note\" x=\"" + num(width_ - 8) + "\" y=\"" + num(y + 12) +
              "\" text-anchor=\"end\" fill=\"" + divergence_ink + "\" font-weight=\"bold\">" +
-             xml_text("replay differs: " + marks_.divergence_note) + "</text>\n";
+             xml_text("first difference: " + marks_.divergence_note) + "</text>\n";
     }
   }
 
@@ -297,8 +297,8 @@ class SvgWriter {
     const int y = height_ - 22;
     out += "<g class=\"divergence\"><text x=\"" + num(time_width) + "\" y=\"" + num(y + 12) + "\" fill=\"" +
            divergence_ink + "\" font-weight=\"bold\">" +
-           xml_text("run line " + std::to_string(*marks_.divergence_line) + ": the recorded run ends here; replayed: " +
-                    marks_.divergence_note) +
+           xml_text("first difference at run line " + std::to_string(*marks_.divergence_line) +
+                    ", after the end of this run: " + marks_.divergence_note) +
            "</text></g>\n";
   }
 
@@ -312,8 +312,6 @@ class SvgWriter {
 };
 
 constexpr const char* page_css = R"(body { margin: 16px; background: #ffffff; color: #1b1b1b; font-family: monospace; }
-h1 { font-size: 16px; margin: 0 0 4px 0; }
-p.details { margin: 0 0 8px 0; color: #555555; white-space: pre-wrap; }
 ul.legend { list-style: none; padding: 0; margin: 0 0 12px 0; display: flex; gap: 18px; flex-wrap: wrap; }
 ul.legend li::before { content: "\25A0  "; }
 ul.legend .plain::before { color: #1f4e79; }
@@ -369,13 +367,9 @@ std::string diagram_svg_file(const Sequence& s, const DiagramMarks& marks) {
 }
 
 std::string diagram_html(const Sequence& s, const DiagramMarks& marks) {
+  // The SVG carries the title and the details itself (as it does when a page embeds it).
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + xml_text(s.title) +
-                    "</title>\n<style>\n" + page_css + "</style>\n</head>\n<body>\n<h1>" + xml_text(s.title) + "</h1>\n";
-  if (!s.details.empty()) {
-    out += "<p class=\"details\">";
-    for (std::size_t i = 0; i < s.details.size(); ++i) out += (i ? "\n" : "") + xml_text(s.details[i]);
-    out += "</p>\n";
-  }
+                    "</title>\n<style>\n" + page_css + "</style>\n</head>\n<body>\n";
   out += "<ul class=\"legend\"><li class=\"plain\">plaintext</li><li class=\"tls\">TLS (shaded band: the "
          "connection speaks TLS)</li>";
   if (!s.meddler.empty()) out += "<li class=\"meddler\">what the meddler did</li>";

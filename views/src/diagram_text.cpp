@@ -4,6 +4,7 @@
 #include <map>
 
 #include "diagram_labels.hpp"
+#include "tlschan/escape.hpp"
 #include "tlschan/views/diagram.hpp"
 
 namespace tlschan::views {
@@ -29,15 +30,15 @@ class TextWriter {
   }
 
   std::string text() {
-    std::string out = s_.title + "\n";
+    std::string out = escape_bytes(s_.title) + "\n";
     for (const auto& d : s_.details) out += "  " + escape_line(d) + "\n";
     out += "\n" + pad_left("time", time_column) + " conn client";
     if (middle_) out += std::string(middle_ - 6, ' ') + "meddler";
     out += std::string(server_ - (middle_ ? middle_ + 7 : 6), ' ') + "server\n";
     for (std::size_t i = 0; i < s_.events.size(); ++i) row(out, i);
     if (marks_.divergence_line && !divergence_drawn_) {
-      out += "!! DIVERGENCE at run line " + std::to_string(*marks_.divergence_line) +
-             ": the recorded run ends here; replayed: " + escape_line(marks_.divergence_note) + "\n";
+      out += "!! FIRST DIFFERENCE at run line " + std::to_string(*marks_.divergence_line) +
+             ", after the end of this run: " + escape_line(marks_.divergence_note) + "\n";
     }
     return out;
   }
@@ -100,7 +101,8 @@ class TextWriter {
     const bool diverges = marks_.divergence_line && e.line == *marks_.divergence_line;
     if (diverges) {
       divergence_drawn_ = true;
-      out += "!! DIVERGENCE at run line " + std::to_string(e.line) + "; replayed: " + escape_line(marks_.divergence_note) + "\n";
+      out += "!! FIRST DIFFERENCE at run line " + std::to_string(e.line) + " (next row): " +
+             escape_line(marks_.divergence_note) + "\n";
     }
     for (std::size_t k = 0; k < lines.size(); ++k) {
       if (k == 0) {

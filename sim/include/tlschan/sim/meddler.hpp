@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tlschan/sim/prng.hpp"
 
@@ -19,11 +20,21 @@ inline constexpr MeddlerKind all_meddlers[] = {MeddlerKind::none,   MeddlerKind:
                                                MeddlerKind::refuse, MeddlerKind::tamper,
                                                MeddlerKind::inject_command, MeddlerKind::inject_response};
 
+// One thing a meddler did in a call, for the transcript's `meddler` lines.
+struct MeddlerAct {
+  enum class What { injected, changed, dropped, answered };
+  What what = What::injected;
+  std::size_t at = 0;    // injected, changed: where in `forward` the bytes are
+  std::string bytes;     // injected, dropped or answered; changed: the bytes written over `original`
+  std::string original;  // changed: the bytes that were there (as long as `bytes`)
+};
+
 // What the meddler lets through, and what it answers the sender itself.
 struct MeddlerOutput {
   std::string forward;
   bool atomic = false;  // forward arrives as one segment (injected bytes ride with their line)
   std::string answer;   // bytes sent back to the sender, as if from the peer
+  std::vector<MeddlerAct> acts;  // in the order done
 };
 
 class Meddler {
@@ -49,7 +60,8 @@ class Meddler {
  private:
   void client_line(std::string_view line, MeddlerOutput& out);
   void server_line(std::string_view line, MeddlerOutput& out);
-  void tamper_records(std::string& bytes);
+  // `at`: where `bytes` will sit in `out.forward`.
+  void tamper_records(std::string& bytes, std::size_t at, MeddlerOutput& out);
 
   MeddlerKind kind_;
   Prng prng_;

@@ -11,7 +11,10 @@
 
 namespace tlschan::sim {
 
-inline constexpr int transcript_version = 1;
+// v2 adds the `meddler` lines (what a meddler did: the bytes it changed, injected, dropped or
+// answered itself); nothing else differs from v1, which is still read and replayed.
+inline constexpr int transcript_version = 2;
+inline constexpr int oldest_transcript_version = 1;
 
 struct TranscriptFile {
   int version = transcript_version;
@@ -31,9 +34,14 @@ struct Divergence {
   bool identical = true;
   bool tls_compared = true;   // false: another OpenSSL recorded it; TLS byte lines were skipped
   std::size_t line = 0;       // the body line (1-based) where the runs first differ
+  std::size_t replayed_line = 0;  // the same place in the replayed body (TLS lines may be skipped)
   std::string recorded;
   std::string replayed;
 };
+
+// A run body as format `version` writes it: the lines of later versions left out (a v1 body has no
+// `meddler` lines). Replaying a v1 file compares against this.
+std::string body_in_version(std::string_view body, int version);
 
 // Compares two run bodies line by line; without compare_tls, the lines of TLS bytes are skipped.
 Divergence compare_runs(std::string_view recorded, std::string_view replayed, bool compare_tls);

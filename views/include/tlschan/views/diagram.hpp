@@ -67,10 +67,12 @@ Sequence sequence_of(const sim::TranscriptFile& t);
 // error: ...".
 Expected<Sequence, std::string> read_sequence(std::string_view text, const std::string& file_name);
 
-// Marks on a diagram: the run line (1-based) where a replay first differs from its recording.
+// Marks on a diagram: the run line (1-based) of the drawn run where it first differs from another
+// (a replay from its recording), and what the other has there. A line past the run's last marks
+// its end.
 struct DiagramMarks {
   std::optional<std::size_t> divergence_line;
-  std::string divergence_note;  // what the replay had there instead
+  std::string divergence_note;  // e.g. "the recording has: 30ms c1 s>c 220 ..."
 };
 
 // The <svg> element alone (with its xmlns, no XML declaration): what a page embeds, one per
