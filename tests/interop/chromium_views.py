@@ -203,15 +203,67 @@ def check_matrix_page(dom, cells, extra):
                  "the page has no script and fetches nothing")
 
 
+def arrow_y(node):
+    lines = node.find("line")
+    return float(lines[0].attrs.get("y1", "nan")) if lines else float("nan")
+
+
+def check_diagram(dom):
+    tree = Tree(dom).root
+    svg = tree.find("svg")
+    if not checks.check(len(svg) == 1, "the diagram page holds one diagram"):
+        return
+    svg = svg[0]
+    bands = svg.find("rect", "tls-band")
+    checks.equal(len(bands), 1, "one TLS band (one connection went to TLS)")
+    arrows = svg.find("g", "arrow")
+    checks.check(len(arrows) >= 10 and all(a.find("text") and a.text().strip() for a in arrows),
+                 f"every arrow is labelled ({len(arrows)} arrows)")
+    meddled = [a for a in arrows if "meddler" in a.classes]
+    meddled_text = " ".join(a.text() for a in meddled)
+    injected = ["NOOP", "MAIL FROM:<injected@meddler.test>", "RCPT TO:<victim@meddler.test>"]
+    checks.check(all(i in meddled_text for i in injected),
+                 "the injected NOOP, MAIL FROM and RCPT TO are arrows marked as the meddler's",
+                 f"meddler arrows: {[a.text() for a in meddled]}")
+    checks.check(not any(i in a.text() for a in arrows if "meddler" not in a.classes for i in injected[1:]),
+                 "no unmarked arrow carries the injected commands")
+    if bands:
+        top = float(bands[0].attrs.get("y", "nan"))
+        carrying = [arrow_y(a) for a in meddled if "NOOP" in a.text()]
+        checks.check(carrying and all(y < top for y in carrying), "the injection is drawn above the TLS band",
+                     f"band from y={top}, injection at {carrying}")
+        tls = [arrow_y(a) for a in arrows if "tls" in a.classes]
+        checks.check(tls and all(y >= top for y in tls), f"the {len(tls)} TLS arrows lie in the band")
+    notes = [n.text() for n in svg.find("g", "note")]
+    checks.check(any("plaintext-discarded 72" in n for n in notes),
+                 "the server's discard of the 72 injected octets is a note", f"{notes}")
+    verdicts = [v.text() for v in svg.find("g", "verdict")]
+    checks.check(any("delivered-tls" in v for v in verdicts), "the verdict says delivered-tls", f"{verdicts}")
+    checks.check(not tree.find("script") and not any("src" in n.attrs for n in tree.walk()),
+                 "the diagram page has no script and fetches nothing")
+
+
+def screenshot_path(name):
+    return os.path.join(keep, name) if keep else path(name)
+
+
 try:
     # One run gives both the JSON and the page.
     page = path("matrix.html")
     matrix = json.loads(tlschan_run("matrix", "--seed", "1", "--json", "--html", page))
-    matrix_shot = os.path.join(keep, "matrix-page.png") if keep else path("matrix-page.png")
-    rendering = start_chromium(page, matrix_shot, 1100, 1250)
-    dom = finish_chromium(rendering, "the matrix page")
-    check_matrix_page(dom, matrix["cells"], matrix["extra"])
+    # A STARTTLS run under the inject-command meddler, drawn by tlschan show.
+    transcript, diagram = path("inject.transcript"), path("inject.html")
+    tlschan_run("run", os.path.join(scenarios, "inject-command.toml"), "--seed", "5", "--transcript", transcript)
+    tlschan_run("show", transcript, "--html", diagram)
+    # Chromium's start is most of the time: both pages render side by side.
+    matrix_shot, diagram_shot = screenshot_path("matrix-page.png"), screenshot_path("diagram-inject.png")
+    renderings = [start_chromium(page, matrix_shot, 1100, 1250), start_chromium(diagram, diagram_shot, 1000, 1200)]
+    matrix_dom = finish_chromium(renderings[0], "the matrix page")
+    diagram_dom = finish_chromium(renderings[1], "the diagram")
+    check_matrix_page(matrix_dom, matrix["cells"], matrix["extra"])
     check_png(matrix_shot, 1100, 1250, "the matrix page's screenshot")
+    check_diagram(diagram_dom)
+    check_png(diagram_shot, 1000, 1200, "the diagram's screenshot")
 finally:
     shutil.rmtree(scratch, ignore_errors=True)
 checks.finish()
