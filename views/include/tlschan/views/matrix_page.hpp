@@ -1,7 +1,7 @@
 // The outcome matrix as one self-contained HTML page: a grid per meddler (client policy rows by
 // server columns), each cell coloured by its outcome, the oracle's expected outcome where the two
-// disagree, and each cell opening its own run (the run's transcript, embedded); then the rows of the
-// configuration. Inline CSS only: no script, no fetched font or image. The page is a function of its
+// disagree, and each cell opening its own run (its sequence diagram, drawn by diagram_svg from the
+// run's transcript, and the transcript itself, folded); then the rows of the configuration. Inline CSS only: no script, no fetched font or image. The page is a function of its
 // input: the same matrix gives the same page, byte for byte.
 #pragma once
 
@@ -44,7 +44,8 @@ struct MatrixPage {
 };
 
 // The page. Every cell is `<td class="cell outcome-WORD agrees|disagrees" data-cell="KEY" ...>`,
-// linking to `#run-...`, the section that holds its run (shown over the page when targeted).
+// linking to `#run-...`, the section that holds its run (shown over the page when targeted). A
+// transcript that does not read is shown as text, with the reason it has no diagram.
 std::string matrix_page_html(const MatrixPage& page);
 
 }  // namespace tlschan::views
