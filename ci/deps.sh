@@ -20,6 +20,8 @@ packages=(
   zip python3 llvm-16
   # views/: the interop test reads tlschan's pcapng files with Wireshark's tshark and editcap
   tshark
+  # views/: the interop test renders the matrix page and a sequence diagram in headless Chromium
+  chromium
 )
 
 missing=()

@@ -1,11 +1,15 @@
-// The whole outcome matrix through the simulator agrees with the oracle.
+// The whole outcome matrix through the simulator agrees with the oracle; with its transcripts kept
+// (for the page) it gives the same outcomes, and its page marks all 126 cells.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include <set>
+#include <string>
 
 #include "tlschan/matrix/outcome_matrix.hpp"
+#include "tlschan/sim/transcript.hpp"
+#include "tlschan/views/matrix_page.hpp"
 
 namespace tlschan::matrix {
 namespace {
@@ -74,6 +78,61 @@ TEST(OutcomeMatrix, TheDefaultConfigurationsOwnRowsAgree) {
   bool switched = false;
   for (const auto& e : m.extra) switched = switched || e.outcome == "delivered-tls channel=tcp_tls";
   EXPECT_TRUE(switched);
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+TEST(MatrixTranscripts, KeepingThemChangesNoOutcomeAndEachIsTheCellsOwnRun) {
+  const MatrixResult plain = run_matrix(simulator(), 4);
+  const MatrixResult kept = run_matrix(simulator(), 4, {}, nullptr, Transcripts::keep);
+  ASSERT_EQ(plain.cells.size(), kept.cells.size());
+  ASSERT_EQ(plain.extra.size(), kept.extra.size());
+  for (std::size_t i = 0; i < kept.cells.size(); ++i) {
+    const CellResult& a = plain.cells[i];
+    const CellResult& b = kept.cells[i];
+    EXPECT_TRUE(a.transcript.empty());
+    EXPECT_EQ(a.outcome, b.outcome);
+    EXPECT_EQ(a.seed, b.seed);
+    EXPECT_EQ(a.agrees, b.agrees);
+    auto t = sim::parse_transcript(b.transcript, "cell");
+    ASSERT_TRUE(t.has_value()) << t.error();
+    EXPECT_EQ(t->seed, b.seed);
+    // The cell's own scenario: its name says the cell.
+    EXPECT_NE(t->scenario_toml.find(std::string("meddler=") + sim::to_string(b.meddler)), std::string::npos);
+    EXPECT_NE(t->scenario_toml.find(std::string("client=") + to_string(b.client)), std::string::npos);
+    EXPECT_FALSE(t->body.empty());
+  }
+  for (std::size_t i = 0; i < kept.extra.size(); ++i) {
+    EXPECT_EQ(plain.extra[i].outcome, kept.extra[i].outcome);
+    auto t = sim::parse_transcript(kept.extra[i].transcript, "row");
+    ASSERT_TRUE(t.has_value()) << t.error();
+    EXPECT_EQ(t->seed, kept.extra[i].seed);
+  }
+}
+
+TEST(OutcomeMatrixPage, TheWholeMatrixIs126MarkedCellsInSixGrids) {
+  const MatrixResult m = run_matrix(simulator(), 5, {}, nullptr, Transcripts::keep);
+  const views::MatrixPage page = to_page(m);
+  ASSERT_EQ(page.cells.size(), 126u);
+  std::set<std::string> keys, grids;
+  for (const auto& c : page.cells) {
+    keys.insert(c.key);
+    grids.insert(c.grid);
+    EXPECT_FALSE(c.run.transcript.empty()) << c.key;
+  }
+  EXPECT_EQ(keys.size(), 126u);
+  EXPECT_EQ(grids.size(), 6u);
+  EXPECT_EQ(page.rows.size(), m.extra.size());
+  const std::string html = views::matrix_page_html(page);
+  EXPECT_EQ(occurrences(html, "<td class=\"cell "), 126u);
+  EXPECT_EQ(occurrences(html, "<section class=\"run\" id=\"run-"), 126u);
+  EXPECT_EQ(occurrences(html, "<td class=\"empty\">"), 0u);
+  // The same matrix gives the same page, byte for byte.
+  EXPECT_EQ(html, views::matrix_page_html(to_page(run_matrix(simulator(), 5, {}, nullptr, Transcripts::keep))));
 }
 
 }  // namespace

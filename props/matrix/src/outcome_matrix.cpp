@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "oracle_words.hpp"
+#include "tlschan/matrix/explore.hpp"
 #include "tlschan/oracle/outcome_oracle.hpp"
 
 namespace tlschan::matrix {
@@ -27,6 +28,13 @@ constexpr Column columns[] = {
 };
 
 constexpr Policy policies[] = {Policy::no, Policy::may, Policy::must};
+
+// A column's heading in the table and on the page: the server policy, then its TLS health.
+std::string column_label(Policy server, sim::Health health) {
+  std::string head = to_string(server);
+  if (server != Policy::no) head += std::string("/") + sim::to_string(health);
+  return head;
+}
 
 std::uint64_t mix(std::uint64_t seed, std::uint64_t n) {
   std::uint64_t s = seed ^ (n * 0x9e3779b97f4a7c15ULL);
@@ -58,12 +66,23 @@ sim::Scenario cell_scenario(Policy client, Policy server, sim::Health health, si
 
 namespace {
 
+// Runs one scenario; with Transcripts::keep, `transcript` gets the run's transcript file.
+sim::RunResult run_one(const sim::Simulator& simulator, const sim::Scenario& sc, std::uint64_t seed,
+                       Transcripts transcripts, std::string& transcript) {
+  if (transcripts == Transcripts::drop) return simulator.run(sc, seed);
+  sim::TranscriptFile file = transcript_head(sc, seed);
+  sim::RunResult r = simulator.run(sc, seed, &file.body);
+  transcript = sim::format_transcript(file);
+  return r;
+}
+
 // One delivery of the configuration's rows, checked like the others.
-ExtraResult config_row(const sim::Simulator& simulator, std::string name, const sim::Scenario& sc, std::uint64_t seed) {
+ExtraResult config_row(const sim::Simulator& simulator, std::string name, const sim::Scenario& sc, std::uint64_t seed,
+                       Transcripts transcripts) {
   ExtraResult e;
   e.name = std::move(name);
   e.seed = seed;
-  const sim::RunResult r = simulator.run(sc, seed);
+  const sim::RunResult r = run_one(simulator, sc, seed, transcripts, e.transcript);
   const auto& msg = r.messages.front();
   e.outcome = sim::outcome_word(msg) + (msg.disposition == Disposition::delivered ? " channel=" + msg.channel : "");
   const oracle::Outcome want =
@@ -128,7 +147,8 @@ std::vector<sim::Scenario> config_scenarios(const Config& config, std::vector<st
 }  // namespace
 
 MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
-                        const std::function<void(std::size_t, std::size_t)>& progress, const Config* config) {
+                        const std::function<void(std::size_t, std::size_t)>& progress, const Config* config,
+                        Transcripts transcripts) {
   MatrixResult m;
   std::vector<std::string> config_names;
   const std::vector<sim::Scenario> config_runs = config ? config_scenarios(*config, config_names) : std::vector<sim::Scenario>{};
@@ -147,7 +167,7 @@ MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
         c.health = col.health;
         c.meddler = meddler;
         c.seed = mix(seed, n++);
-        const sim::RunResult r = simulator.run(sc, c.seed);
+        const sim::RunResult r = run_one(simulator, sc, c.seed, transcripts, c.transcript);
         c.outcome = sim::outcome_word(r.messages.front());
         c.expected = oracle::word(oracle::expected({to_oracle(client), to_oracle(col.server), to_oracle(col.health), to_oracle(meddler)}));
         c.violations = r.violations;
@@ -166,7 +186,7 @@ MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
     e.name = std::string("tls-port client=must server=") + to_string(col.server) +
              (col.server == Policy::no ? "" : std::string(" health=") + sim::to_string(col.health));
     e.seed = mix(seed, n++);
-    const sim::RunResult r = simulator.run(sc, e.seed);
+    const sim::RunResult r = run_one(simulator, sc, e.seed, transcripts, e.transcript);
     e.outcome = sim::outcome_word(r.messages.front());
     e.expected = oracle::word(oracle::expected_tls_port(oracle::Pol::must, to_oracle(col.server), to_oracle(col.health)));
     e.agrees = e.outcome == e.expected && r.violations.empty();
@@ -180,7 +200,7 @@ MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
     ExtraResult e;
     e.name = std::string("tlsswitchchannel tcp_local->tcp_tls client=") + to_string(client);
     e.seed = mix(seed, n++);
-    const sim::RunResult r = simulator.run(sc, e.seed);
+    const sim::RunResult r = run_one(simulator, sc, e.seed, transcripts, e.transcript);
     const auto& msg = r.messages.front();
     e.outcome = sim::outcome_word(msg) + " channel=" + msg.channel;
     const oracle::Outcome want = oracle::expected({to_oracle(client), oracle::Pol::may, oracle::Health::ok, oracle::Adversary::none});
@@ -190,7 +210,7 @@ MatrixResult run_matrix(const sim::Simulator& simulator, std::uint64_t seed,
     tick();
   }
   for (std::size_t i = 0; i < config_runs.size(); ++i) {
-    m.extra.push_back(config_row(simulator, config_names[i], config_runs[i], mix(seed, n++)));
+    m.extra.push_back(config_row(simulator, config_names[i], config_runs[i], mix(seed, n++), transcripts));
     tick();
   }
   return m;
@@ -227,11 +247,7 @@ std::string to_table(const MatrixResult& m) {
   for (const sim::MeddlerKind meddler : sim::all_meddlers) {
     o << "meddler: " << sim::to_string(meddler) << "\n";
     o << std::left << std::setw(8) << "client";
-    for (const Column& col : columns) {
-      std::string head = to_string(col.server);
-      if (col.server != Policy::no) head += std::string("/") + sim::to_string(col.health);
-      o << std::setw(w) << head;
-    }
+    for (const Column& col : columns) o << std::setw(w) << column_label(col.server, col.health);
     o << "\n";
     for (const Policy client : policies) {
       o << std::setw(8) << to_string(client);
@@ -258,6 +274,30 @@ std::string to_table(const MatrixResult& m) {
   for (const auto& e : m.extra) extra_ok += e.agrees ? 1 : 0;
   o << ", " << extra_ok << "/" << m.extra.size() << " extra rows\n";
   return o.str();
+}
+
+views::MatrixPage to_page(const MatrixResult& m) {
+  views::MatrixPage page;
+  // Cells in grid order: meddler, then client policy, then server column.
+  for (const sim::MeddlerKind meddler : sim::all_meddlers) {
+    for (const Policy client : policies) {
+      for (const Column& col : columns) {
+        for (const auto& c : m.cells) {
+          if (c.meddler != meddler || c.client != client || c.server != col.server || c.health != col.health) continue;
+          views::PageCell cell;
+          cell.grid = sim::to_string(meddler);
+          cell.row = to_string(client);
+          cell.column = column_label(col.server, col.health);
+          cell.key = std::string("meddler=") + sim::to_string(meddler) + " client=" + to_string(client) +
+                     " server=" + to_string(col.server) + " health=" + sim::to_string(col.health);
+          cell.run = {c.outcome, c.expected, c.agrees, c.violations, c.seed, c.transcript};
+          page.cells.push_back(std::move(cell));
+        }
+      }
+    }
+  }
+  for (const auto& e : m.extra) page.rows.push_back({e.name, {e.outcome, e.expected, e.agrees, {}, e.seed, e.transcript}});
+  return page;
 }
 
 }  // namespace tlschan::matrix

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tlschan/sim/simulation.hpp"
+#include "tlschan/sim/transcript.hpp"
 
 namespace tlschan::matrix {
 
@@ -56,6 +57,10 @@ struct ExploreResult {
 // `progress(done, total, failures)` is called from the worker threads, serialized.
 ExploreResult explore(const ExploreOptions& options,
                       const std::function<void(std::uint64_t, std::uint64_t, std::size_t)>& progress = {});
+
+// The head of a run's transcript file: the format version, the seed, the OpenSSL version and the
+// scenario; the run's body goes in its `body`.
+sim::TranscriptFile transcript_head(const sim::Scenario& scenario, std::uint64_t seed);
 
 // Runs the scenario again with a transcript and writes it to `path` (the file alone replays it).
 bool save_transcript(const sim::Simulator& simulator, const sim::Scenario& scenario, std::uint64_t seed,
