@@ -6,6 +6,7 @@ namespace tlschan::cli {
 
 inline constexpr int exit_usage = 64;        // EX_USAGE: a bad command line
 inline constexpr int exit_unavailable = 69;  // EX_UNAVAILABLE: refused for good (a bounce)
+inline constexpr int exit_cantcreat = 73;    // EX_CANTCREAT: an output file cannot be written
 inline constexpr int exit_tempfail = 75;     // EX_TEMPFAIL: try again later (a deferral)
 inline constexpr int exit_config = 78;       // EX_CONFIG: the configuration is wrong
 
