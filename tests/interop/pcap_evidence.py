@@ -141,6 +141,15 @@ try:
         data = tshark("-r", sent, "-Y", "smtp.data.fragment || imf", "-T", "fields", "-e", "imf.subject")
         checks.check("pcap" in data, "send: the message itself is decrypted (Subject: pcap)", data)
 
+    # A --pcap that cannot be written: the delivery is made, the error names the file, exit 73.
+    unwritable = scratch.path("no-such-folder", "send.pcapng")
+    before = len(serve.spool_ids())
+    rc, out, err = harness.run([tlschan, "send", "--server", f"127.0.0.1:{serve.port}", "--policy", "must",
+                                "--from", "alice@client.tlschan.test", "--to", "bob@serve.tlschan.test",
+                                "--timeout", "10", "--pcap", unwritable], timeout=60, input=b"hello\n")
+    checks.check(rc == 73 and unwritable in err and len(serve.spool_ids()) == before + 1,
+                 "send --pcap to a missing folder: delivered, then exit 73 naming the file", f"{rc} {err}")
+
     # send --implicit-tls to the TLS port: shown on 465.
     sent_tls = scratch.path("send-tls.pcapng")
     rc, out, err = harness.run([tlschan, "send", "--server", f"127.0.0.1:{serve.tls_port}", "--implicit-tls",
