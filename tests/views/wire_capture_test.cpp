@@ -2,6 +2,8 @@
 // a server is shown on, the key log of each TLS session kept apart when sessions share a context,
 // each connection's secrets right before its first packet, made-up addresses with the real ones in
 // a comment, and the pcapng explore writes beside a failure's transcript.
+#include "tlschan/views/wire_capture.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,7 +19,6 @@
 #include "tlschan/views/pcap_recorder.hpp"
 #include "tlschan/views/pcapng.hpp"
 #include "tlschan/views/run_pcap.hpp"
-#include "tlschan/views/wire_capture.hpp"
 #include "views_test_support.hpp"
 
 namespace tlschan::views {
@@ -181,7 +182,8 @@ TEST(WireCapture, EachConnectionsSecretsComeRightBeforeItsFirstPacket) {
   EXPECT_EQ(be32_at(syn1, 16), (198u << 24) | (51u << 16) | (100u << 8) | 1u);
   EXPECT_EQ(be16_at(syn1, 20), 40001u);
   EXPECT_EQ(be16_at(syn1, 22), smtp_port);
-  EXPECT_NE(b[3].body.find("real addresses: client 127.0.0.1:40001, server 127.0.0.1:2525"), std::string::npos);
+  EXPECT_NE(b[3].body.find("real addresses: client 127.0.0.1:40001, server 127.0.0.1:2525"),
+            std::string::npos);
   EXPECT_EQ(be16_at(packet(15), 22), smtps_port);
   EXPECT_NE(b[15].body.find("server [::1]:2525"), std::string::npos);
   EXPECT_EQ(test::le32(b[3].body, 8), static_cast<std::uint32_t>(fixed_clock_value & 0xffffffff));
@@ -196,7 +198,8 @@ TEST(WireCapture, EachConnectionsSecretsComeRightBeforeItsFirstPacket) {
     if (!(flags & tcp_syn)) {
       EXPECT_EQ(be32_at(p, 24), next[key]) << "block " << i;
     }
-    next[key] = be32_at(p, 24) + static_cast<std::uint32_t>(p.size() - 40) + ((flags & (tcp_syn | tcp_fin)) ? 1 : 0);
+    next[key] =
+        be32_at(p, 24) + static_cast<std::uint32_t>(p.size() - 40) + ((flags & (tcp_syn | tcp_fin)) ? 1 : 0);
   }
 }
 
@@ -215,8 +218,9 @@ TEST(ExplorePcapng, WrittenBesideTheTranscriptAsTheSameRunRecorded) {
   ASSERT_TRUE(sim.has_value());
   auto sc = sim::load_scenario(TLSCHAN_SOURCE_DIR "/corpus/scenarios/inject-command.toml");
   ASSERT_TRUE(sc.has_value());
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("tlschan-explore-pcap-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  const auto dir =
+      std::filesystem::temp_directory_path() /
+      ("tlschan-explore-pcap-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   std::filesystem::create_directories(dir);
   const std::string transcript = (dir / "explore-seed-9.transcript").string();
   const auto written = write_pcapng_beside(*sim, *sc, 9, transcript);
@@ -228,7 +232,8 @@ TEST(ExplorePcapng, WrittenBesideTheTranscriptAsTheSameRunRecorded) {
   sim->run(*sc, 9, nullptr, &again);
   EXPECT_EQ(file, again.pcapng());
   EXPECT_NE(file.find("CLIENT_TRAFFIC_SECRET_0"), std::string::npos);
-  EXPECT_FALSE(write_pcapng_beside(*sim, *sc, 9, (dir / "no-such-folder" / "x.transcript").string()).has_value());
+  EXPECT_FALSE(
+      write_pcapng_beside(*sim, *sc, 9, (dir / "no-such-folder" / "x.transcript").string()).has_value());
   std::filesystem::remove_all(dir);
 }
 

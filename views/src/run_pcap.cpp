@@ -24,8 +24,9 @@ Expected<std::string, std::string> write_bytes(const std::string& path, const st
   return path;
 }
 
-Expected<std::string, std::string> write_pcapng_beside(const sim::Simulator& simulator, const sim::Scenario& scenario,
-                                                       std::uint64_t seed, const std::string& transcript_path) {
+Expected<std::string, std::string> write_pcapng_beside(const sim::Simulator& simulator,
+                                                       const sim::Scenario& scenario, std::uint64_t seed,
+                                                       const std::string& transcript_path) {
   return write_bytes(pcapng_path_beside(transcript_path), record_run(simulator, scenario, seed).pcapng);
 }
 

@@ -35,7 +35,8 @@ void TcpStreams::open(int id, const TcpEnd& client, const TcpEnd& server, std::u
   send(id, s.client, s.server, tcp_ack, {}, microseconds);
 }
 
-void TcpStreams::data(int id, bool c2s, std::string_view bytes, std::uint64_t microseconds, std::string_view comment) {
+void TcpStreams::data(int id, bool c2s, std::string_view bytes, std::uint64_t microseconds,
+                      std::string_view comment) {
   const auto it = streams_.find(id);
   if (it == streams_.end() || it->second.over) return;
   Side& from = c2s ? it->second.client : it->second.server;
@@ -67,7 +68,8 @@ void TcpStreams::reset(int id, bool c2s, std::uint64_t microseconds) {
   send(id, from, to, tcp_rst | tcp_ack, {}, microseconds);
 }
 
-std::string TcpStreams::pcapng(std::string_view leading_secrets, const std::map<int, std::string>& stream_secrets) const {
+std::string TcpStreams::pcapng(std::string_view leading_secrets,
+                               const std::map<int, std::string>& stream_secrets) const {
   PcapngWriter w(linktype_raw_ipv4);
   if (!leading_secrets.empty()) w.secrets(leading_secrets);
   std::set<int> started;

@@ -23,8 +23,9 @@ RecordedRun record_run(const sim::Simulator& simulator, const sim::Scenario& sce
 std::string pcapng_path_beside(const std::string& transcript_path);
 
 // Writes the pcapng of the run beside its transcript; the path written, or an error naming it.
-Expected<std::string, std::string> write_pcapng_beside(const sim::Simulator& simulator, const sim::Scenario& scenario,
-                                                       std::uint64_t seed, const std::string& transcript_path);
+Expected<std::string, std::string> write_pcapng_beside(const sim::Simulator& simulator,
+                                                       const sim::Scenario& scenario, std::uint64_t seed,
+                                                       const std::string& transcript_path);
 
 // Writes `bytes` to `path` (created or truncated); an error naming the file.
 Expected<std::string, std::string> write_bytes(const std::string& path, const std::string& bytes);

@@ -42,7 +42,8 @@ class TcpStreams {
             std::string_view comment = {});
   // Payload one side sent (`c2s`: the client), in as many packets as it needs, each acknowledged;
   // `comment` on each. Nothing once the stream was reset or the sending side sent its FIN.
-  void data(int id, bool c2s, std::string_view bytes, std::uint64_t microseconds, std::string_view comment = {});
+  void data(int id, bool c2s, std::string_view bytes, std::uint64_t microseconds,
+            std::string_view comment = {});
   // The FIN of one side (once), acknowledged.
   void fin(int id, bool c2s, std::uint64_t microseconds);
   // A RST from one side; the stream carries nothing more.
@@ -53,7 +54,8 @@ class TcpStreams {
   // The pcapng file (raw IPv4): `leading_secrets` (a TLS key log) in a Decryption Secrets Block
   // ahead of every packet when not empty, and each stream's own `stream_secrets` in a block right
   // before that stream's first packet (so before every packet they decrypt).
-  std::string pcapng(std::string_view leading_secrets, const std::map<int, std::string>& stream_secrets = {}) const;
+  std::string pcapng(std::string_view leading_secrets,
+                     const std::map<int, std::string>& stream_secrets = {}) const;
 
  private:
   struct Side {
@@ -71,8 +73,8 @@ class TcpStreams {
     std::string data;
     std::string comment;
   };
-  void send(int id, Side& from, Side& to, std::uint8_t flags, std::string_view payload, std::uint64_t microseconds,
-            std::string_view comment = {});
+  void send(int id, Side& from, Side& to, std::uint8_t flags, std::string_view payload,
+            std::uint64_t microseconds, std::string_view comment = {});
 
   std::map<int, Stream> streams_;
   std::vector<Packet> packets_;

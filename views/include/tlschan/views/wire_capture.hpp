@@ -32,8 +32,8 @@ class WireCapture {
 
   // Connection `id` is up between the client and the server (real addresses as text, real ports);
   // the server is shown on `shown_port`.
-  void opened(int id, std::string_view client_address, std::uint16_t client_port, std::string_view server_address,
-              std::uint16_t server_port, std::uint16_t shown_port);
+  void opened(int id, std::string_view client_address, std::uint16_t client_port,
+              std::string_view server_address, std::uint16_t server_port, std::uint16_t shown_port);
   // Bytes on the wire of connection `id`: from the client (`from_client`) or from the server.
   void bytes(int id, bool from_client, std::string_view bytes);
   // One side closed its end (FIN), or reset the connection.
