@@ -137,6 +137,9 @@ int run(const ClientCheckArgs& a) {
       out << audit::client_check_evidence_text(r, report.listen);
       out.close();
       if (!out) std::cerr << "tlschan client-check: --evidence: " << path << ": cannot write the evidence file\n";
+      if (const auto pcap = audit::write_evidence_pcapng(path, r.finding.exchange); !pcap) {
+        std::cerr << "tlschan client-check: --evidence: " << pcap.error() << "\n";
+      }
     }
   }
   const int code = report.exit_code();
@@ -214,7 +217,8 @@ void add_client_check_command(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--hostname", a->hostname, "Name in the greeting and the generated certificates");
   cmd->add_flag("--json", a->json, "Print the table as one JSON object on stdout (progress goes to stderr)");
-  cmd->add_option("--evidence", a->evidence, "Write one transcript per case into this folder");
+  cmd->add_option("--evidence", a->evidence, "Write one transcript per case into this folder, and beside each the pcapng of the case's connections "
+                  "with their TLS key log (Wireshark decrypts it with no setting)");
   cmd->add_option("--max-seconds", a->max_seconds, "Stop after this many seconds (default 600)")
       ->check(CLI::PositiveNumber);
   cmd->footer(case_list() +

@@ -133,7 +133,8 @@ void add_probe_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--timeout", a->timeout_s, "Cap on every wait for a reply, in seconds (default 10)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", a->json, "Print one JSON object with every check on stdout (progress goes to stderr)");
-  cmd->add_option("--evidence", a->evidence, "Write one transcript per check into this folder");
+  cmd->add_option("--evidence", a->evidence, "Write one transcript per check into this folder, and beside each the pcapng of the check's "
+                  "connections with their TLS key log (Wireshark decrypts it with no setting)");
   cmd->footer(check_list() + "\nExit status: 0 no check failed, 1 a check failed, 69 the server could not be reached "
               "or never greeted, 64 usage.\n");
   cmd->callback([&exit_code, a] {

@@ -16,6 +16,8 @@
 #include "tlschan/net/delivery.hpp"
 #include "tlschan/net/endpoint.hpp"
 #include "tlschan/sim/default_config.hpp"
+#include "tlschan/views/run_pcap.hpp"
+#include "tlschan/views/wire_capture.hpp"
 
 namespace tlschan::cli {
 
@@ -37,7 +39,52 @@ struct SendOptions {
   bool json = false;
   std::string helo;
   double timeout_s = 0;
+  std::string pcap;    // --pcap: the attempt's connections as a pcapng file
+  std::string keylog;  // --keylog: their TLS key log (SSLKEYLOGFILE form)
 };
+
+// The attempt's sockets into a capture: the server shown on its service's well-known port.
+class SendCapture final : public net::DeliveryObserver {
+ public:
+  explicit SendCapture(std::uint16_t shown_port) : shown_port_(shown_port) {}
+  void opened(int connection, const std::string& client_address, std::uint16_t client_port,
+              const std::string& server_address, std::uint16_t server_port) override {
+    capture_.opened(connection, client_address, client_port, server_address, server_port, shown_port_);
+  }
+  void bytes(int connection, bool from_client, std::string_view bytes) override {
+    capture_.bytes(connection, from_client, bytes);
+  }
+  void closed(int connection, bool by_client) override { capture_.closed(connection, by_client); }
+  void reset(int connection, bool by_client) override { capture_.reset(connection, by_client); }
+  void key_log(int connection, std::string_view line) override { capture_.key_log(connection, line); }
+  const views::WireCapture& capture() const { return capture_; }
+
+ private:
+  std::uint16_t shown_port_;
+  views::WireCapture capture_;
+};
+
+// Writes --pcap and --keylog; false when one cannot be written (said on stderr).
+bool write_capture(const SendOptions& o, const views::WireCapture& capture) {
+  bool ok = true;
+  if (!o.pcap.empty()) {
+    if (const auto w = views::write_bytes(o.pcap, capture.pcapng()); !w) {
+      std::cerr << "tlschan send: --pcap: " << w.error() << "\n";
+      ok = false;
+    } else if (!o.json) {
+      std::cout << "pcapng: " << o.pcap << " (TLS secrets inside: wireshark " << o.pcap << ")\n";
+    }
+  }
+  if (!o.keylog.empty()) {
+    if (const auto w = views::write_bytes(o.keylog, capture.key_log_lines()); !w) {
+      std::cerr << "tlschan send: --keylog: " << w.error() << "\n";
+      ok = false;
+    } else if (!o.json) {
+      std::cout << "key log: " << o.keylog << "\n";
+    }
+  }
+  return ok;
+}
 
 std::string one_line(std::string_view s) {
   std::string out;
@@ -175,6 +222,9 @@ int run(const SendOptions& o) {
   request.message.envelope.mail_from = o.from;
   request.message.envelope.rcpt_to = o.to;
   request.message.data = net::lf_to_crlf(data);
+  SendCapture capture(views::service_port(o.implicit_tls, server->port));
+  const bool capturing = !o.pcap.empty() || !o.keylog.empty();
+  if (capturing) request.observer = &capture;
 
   const auto result = net::deliver(std::move(request));
   if (!result) {
@@ -186,6 +236,8 @@ int run(const SendOptions& o) {
   } else {
     print_text(*result, choice);
   }
+  // The capture is written whatever the outcome: a failed attempt is what one wants to look at.
+  if (capturing && !write_capture(o, capture.capture())) return exit_cantcreat;
   return exit_status(result->disposition);
 }
 
@@ -214,9 +266,15 @@ void add_send_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--timeout", o->timeout_s,
                   "Cap every client timeout (RFC 5321 4.5.3.2) at this many seconds")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--pcap", o->pcap,
+                  "Write the attempt's connections as a pcapng file: TCP streams of the bytes sent and received, real "
+                  "timestamps, the server on port 25, 587 or 465, the TLS key log inside (Wireshark decrypts it with no "
+                  "setting)");
+  cmd->add_option("--keylog", o->keylog,
+                  "Write the TLS key log of the attempt's handshakes (SSLKEYLOGFILE form)");
   cmd->footer(
       "Exit status: 0 all delivered, 75 any deferred, else 69 any bounced, 64 usage, 78 configuration "
-      "error.\n");
+      "error, 73 --pcap or --keylog could not be written.\n");
   cmd->callback([&exit_code, o] {
     try {
       exit_code = run(*o);

@@ -1,8 +1,10 @@
 #include "simulation_commands.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -11,6 +13,7 @@
 #include "tlschan/sim/transcript.hpp"
 #include "tlschan/views/diagram.hpp"
 #include "tlschan/views/pcap_recorder.hpp"
+#include "tlschan/views/run_pcap.hpp"
 
 namespace tlschan::cli {
 
@@ -167,10 +170,23 @@ int explore_command(const ExploreCliOptions& o) {
       std::cerr << "  " << done << "/" << total << " runs, " << failed << " failed\n";
     }
   });
+  // Each saved failure gets its pcapng beside its transcript: the same run again, recorded.
+  std::optional<sim::Simulator> recorder;
+  if (std::any_of(r.failures.begin(), r.failures.end(), [](const auto& f) { return !f.transcript_path.empty(); })) {
+    recorder = make_simulator("explore");
+  }
   for (const auto& f : r.failures) {
     std::cout << "FAIL seed " << f.seed << ":\n";
     for (const auto& why : f.reasons) std::cout << "  " << why << "\n";
-    if (!f.transcript_path.empty()) std::cout << "  reproduce: tlschan replay " << f.transcript_path << "\n";
+    if (f.transcript_path.empty()) continue;
+    std::cout << "  reproduce: tlschan replay " << f.transcript_path << "\n";
+    if (!recorder) continue;
+    const auto pcap = views::write_pcapng_beside(*recorder, matrix::random_scenario(f.seed), f.seed, f.transcript_path);
+    if (pcap) {
+      std::cout << "  pcapng: " << *pcap << "\n";
+    } else {
+      std::cerr << "tlschan explore: " << pcap.error() << "\n";
+    }
   }
   if (!o.list.empty()) {
     std::ofstream list(o.list, std::ios::trunc);
@@ -257,7 +273,9 @@ void add_simulation_commands(CLI::App& app, int& exit_code) {
   e->add_option("--seeds", ex->seeds, "How many seeds")->capture_default_str();
   e->add_option("--first-seed", ex->first_seed, "The first seed")->capture_default_str();
   e->add_option("--jobs", ex->jobs, "Worker threads (0: one per core)")->capture_default_str();
-  e->add_option("--out", ex->out, "Folder for the transcripts of failing runs")->capture_default_str();
+  e->add_option("--out", ex->out,
+                "Folder for the transcripts of failing runs, each with its pcapng beside it (same name, .pcapng)")
+      ->capture_default_str();
   e->add_option("--shard", ex->shard,
                 "I/N: run only shard I (0 to N-1) of the seeds, one of N contiguous ranges that together hold "
                 "every seed of --first-seed/--seeds once");

@@ -14,9 +14,11 @@
 #include <cstring>
 
 #include "client_check_server.hpp"
+#include "socket_end.hpp"
 #include "tlschan/audit/evidence.hpp"
 #include "tlschan/net/throwaway_cert.hpp"
 #include "tlschan/sim/transcript.hpp"
+#include "tlschan/views/tcp_streams.hpp"
 
 namespace tlschan::audit {
 
@@ -199,6 +201,12 @@ ClientCheckReport run_client_check(const ClientCheckOptions& o, const ClientChec
     const Exchange before = run.finding.exchange;
     facts.number = run.finding.exchange.open_connection(
         "from " + facts.peer + (is_fallback ? " (fallback of this case: same peer within the fallback window)" : ""));
+    {
+      const auto [client_address, client_port] = socket_end(fd, true);
+      const auto [server_address, server_port] = socket_end(fd, false);
+      run.finding.exchange.wire_opened(client_address, client_port, server_address, server_port,
+                                       views::service_port(false, server_port));
+    }
     serve_case_connection(fd, spec.script, contexts.for_fault(spec.script.certificate), limits, run.finding.exchange,
                           facts);
     if (facts.client_octets == 0) {

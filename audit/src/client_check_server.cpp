@@ -56,7 +56,9 @@ class Server {
       : fd_(fd), script_(script), tls_context_(tls), limits_(limits), exchange_(exchange), facts_(facts) {}
 
   ~Server() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ < 0) return;
+    exchange_.wire_closed(facts_.number, false);
+    ::close(fd_);
   }
 
   void run();
@@ -119,6 +121,11 @@ bool Server::fill(Clock::time_point until) {
   if (n <= 0) {
     peer_closed_ = true;
     exchange_.event(n == 0 ? "client closed" : std::string("connection lost: ") + std::strerror(errno));
+    if (n == 0) {
+      exchange_.wire_closed(facts_.number, true);
+    } else {
+      exchange_.wire_reset(facts_.number, true);
+    }
     return false;
   }
   take(std::string_view(buffer, static_cast<std::size_t>(n)));
@@ -258,6 +265,7 @@ void Server::finish_close() {
     flush_tls();
   }
   ::shutdown(fd_, SHUT_WR);
+  exchange_.wire_closed(facts_.number, false);
   // Reads what the client still sends (up to a moment), so that closing does not reset.
   const auto until = std::min(Clock::now() + std::chrono::milliseconds(300), limits_.deadline);
   while (!peer_closed_ && fill(until)) {
@@ -376,6 +384,7 @@ void Server::starttls(const std::string& line) {
         }
         exchange_.event("server closes before its first flight");
         ::shutdown(fd_, SHUT_WR);
+        exchange_.wire_closed(facts_.number, false);
         after_failed_handshake(hello ? "the server closed the connection before its first flight"
                                      : "no ClientHello before the timeout");
       }
@@ -424,6 +433,8 @@ void Server::handshake() {
   in_.clear();
   parser_.reset();
   tls_.emplace(tls_context_);
+  // This connection's key log alone, though every connection of the case shares the context.
+  tls_->set_key_log([&exchange = exchange_, number = facts_.number](std::string_view line) { exchange.key_log(number, line); });
   mode_ = Mode::tls;
   const auto until = wait_until(limits_.timeout);
   const std::size_t before = facts_.client_octets;

@@ -1,5 +1,6 @@
 #include "tlschan/audit/connection.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -15,6 +16,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
+
+#include "socket_end.hpp"
+#include "tlschan/views/tcp_streams.hpp"
 
 namespace tlschan::audit {
 
@@ -69,6 +74,25 @@ bool looks_like_tls_record(std::string_view bytes) {
 }
 
 }  // namespace
+
+std::pair<std::string, std::uint16_t> socket_end(int fd, bool peer) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  const int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) : getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  char host[INET6_ADDRSTRLEN] = {};
+  if (rc != 0) return {"?", 0};
+  if (a.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&a);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    return {host, ntohs(in->sin_port)};
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto* in = reinterpret_cast<const sockaddr_in6*>(&a);
+    inet_ntop(AF_INET6, &in->sin6_addr, host, sizeof host);
+    return {host, ntohs(in->sin6_port)};
+  }
+  return {"?", 0};
+}
 
 std::string describe(const Reply& r) {
   std::string out = std::to_string(r.code);
@@ -126,23 +150,30 @@ std::unique_ptr<Connection> Connection::open(const Target& target, Exchange& exc
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     freeaddrinfo(found);
-    exchange.open_connection(target.host + ":" + port);
-    return std::unique_ptr<Connection>(new Connection(fd, exchange, timeout));
+    const int number = exchange.open_connection(target.host + ":" + port);
+    const auto [client_address, client_port] = socket_end(fd, false);
+    const auto [server_address, server_port] = socket_end(fd, true);
+    exchange.wire_opened(client_address, client_port, server_address, server_port,
+                         target.shown_port != 0 ? target.shown_port : views::service_port(false, target.port));
+    return std::unique_ptr<Connection>(new Connection(fd, number, exchange, timeout));
   }
   freeaddrinfo(found);
   error = "cannot connect to " + target.host + ":" + port + ": " + error;
   return nullptr;
 }
 
-Connection::Connection(int fd, Exchange& exchange, Duration timeout)
-    : fd_(fd), exchange_(exchange), timeout_(timeout), cert_(std::make_unique<CertificateInfo>()) {}
+Connection::Connection(int fd, int number, Exchange& exchange, Duration timeout)
+    : fd_(fd), number_(number), exchange_(exchange), timeout_(timeout), cert_(std::make_unique<CertificateInfo>()) {}
 
 Connection::~Connection() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  exchange_.wire_closed(number_, true);
+  ::close(fd_);
 }
 
 void Connection::close() {
   if (fd_ < 0) return;
+  exchange_.wire_closed(number_, true);
   ::close(fd_);
   fd_ = -1;
   exchange_.event("client closed");
@@ -204,8 +235,10 @@ bool Connection::receive(Clock::time_point until) {
     if (n == 0) {
       // After a 221 the close is the end of QUIT, not a sign of trouble.
       exchange_.event(last_code_ == 221 ? "closed after 221" : "server closed");
+      exchange_.wire_closed(number_, false);
     } else {
       exchange_.event(std::string("connection lost: ") + std::strerror(errno));
+      exchange_.wire_reset(number_, false);
     }
     return true;
   }
@@ -314,6 +347,7 @@ HandshakeResult Connection::start_tls(std::string_view glued) {
   SSL_CTX_set_cert_verify_callback(tls_context_->native(), record_certificate, cert_.get());
   discard_pending();
   tls_.emplace(*tls_context_);
+  tls_->set_key_log([&exchange = exchange_, number = number_](std::string_view line) { exchange.key_log(number, line); });
   std::string plain;
   tls_->advance(plain);
   std::string hello;

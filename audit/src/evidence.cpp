@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "tlschan/sim/transcript.hpp"
+#include "tlschan/views/run_pcap.hpp"
 
 namespace tlschan::audit {
 
@@ -73,7 +74,13 @@ Expected<std::string, std::string> write_evidence(const std::string& dir, const 
   out << evidence_text(f, target);
   out.close();
   if (!out) return unexpected(path + ": cannot write the evidence file");
+  if (auto pcap = write_evidence_pcapng(path, f.exchange); !pcap) return unexpected(pcap.error());
   return path;
+}
+
+Expected<std::string, std::string> write_evidence_pcapng(const std::string& transcript_path, const Exchange& exchange) {
+  if (exchange.wire().empty()) return std::string();
+  return views::write_bytes(views::pcapng_path_beside(transcript_path), exchange.wire().pcapng());
 }
 
 }  // namespace tlschan::audit

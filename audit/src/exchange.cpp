@@ -29,8 +29,22 @@ int Exchange::open_connection(std::string_view what) {
   return connection_;
 }
 
+void Exchange::wire_opened(std::string_view client_address, std::uint16_t client_port, std::string_view server_address,
+                           std::uint16_t server_port, std::uint16_t shown_port) {
+  wire_.opened(connection_, client_address, client_port, server_address, server_port, shown_port);
+}
+
 void Exchange::bytes(ExchangeEntry::Kind kind, std::string_view bytes) {
   if (bytes.empty()) return;
+  switch (kind) {
+    case ExchangeEntry::Kind::client_bytes:
+    case ExchangeEntry::Kind::client_tls: wire_.bytes(connection_, true, bytes); break;
+    case ExchangeEntry::Kind::server_bytes:
+    case ExchangeEntry::Kind::server_tls: wire_.bytes(connection_, false, bytes); break;
+    case ExchangeEntry::Kind::client_inside_tls:
+    case ExchangeEntry::Kind::server_inside_tls:
+    case ExchangeEntry::Kind::event: break;
+  }
   ExchangeEntry e{kind, connection_, since_start(), {}, bytes.size()};
   if (kind == ExchangeEntry::Kind::client_tls || kind == ExchangeEntry::Kind::server_tls) {
     e.text = sim::short_digest(bytes);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "checks/checks.hpp"
+#include "tlschan/views/tcp_streams.hpp"
 
 namespace tlschan::audit {
 
@@ -80,7 +81,11 @@ std::vector<std::string> unknown_check_ids(const std::vector<std::string>& ids) 
   return unknown;
 }
 
-ProbeReport run_probe(const ProbeOptions& options, const std::function<void(const Finding&)>& progress) {
+ProbeReport run_probe(const ProbeOptions& given, const std::function<void(const Finding&)>& progress) {
+  ProbeOptions options = given;
+  // The evidence pcapng shows the server on its service's port: 465 with implicit TLS, 587 for a
+  // submission port, else 25.
+  if (options.target.shown_port == 0) options.target.shown_port = views::service_port(options.implicit_tls, options.target.port);
   ProbeReport report;
   report.target = options.target.host + ":" + std::to_string(options.target.port);
   const auto& specs = all_checks();

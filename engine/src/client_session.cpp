@@ -68,7 +68,7 @@ void ClientSession::start_connection(Time now) {
       close_connection(CloseReason::tls_required, "TLS unavailable on the client");
       return;
     }
-    core_.start_tls(*config_.tls);
+    core_.start_tls(*config_.tls, config_.key_log);
     phase_ = Phase::handshake;
     pump_tls();
     return;
@@ -224,7 +224,7 @@ void ClientSession::handle_reply(const Reply& r) {
         core_.discard_unread();
         replies_.reset();
         core_.emit(PlaintextDiscarded{discarded});
-        core_.start_tls(*config_.tls);
+        core_.start_tls(*config_.tls, config_.key_log);
         enter(Phase::handshake);
         pump_tls();
         return;

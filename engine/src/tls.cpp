@@ -295,15 +295,25 @@ Expected<TlsContext, TlsError> TlsContext::client(const TlsOptions& options) {
 
 namespace {
 
-// The key log sink of a context lives in the context's ex_data and goes with it.
+// The key log sink of a context lives in the context's ex_data and goes with it; a session's own
+// sink lives in the session's (SSL) ex_data and goes with the session.
+void free_sink(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<TlsContext::KeyLogSink*>(ptr); }
+
 int key_log_index() {
-  static const int index = SSL_CTX_get_ex_new_index(
-      0, nullptr, nullptr, nullptr,
-      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<TlsContext::KeyLogSink*>(ptr); });
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, free_sink);
   return index;
 }
 
+int session_key_log_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_sink);
+  return index;
+}
+
+// OpenSSL's keylog callback of every context with a sink: the line goes to the session's own sink
+// (the connection it belongs to), then to the context's (every handshake of the context).
 void key_log_line(const SSL* ssl, const char* line) {
+  const auto* own = static_cast<const TlsContext::KeyLogSink*>(SSL_get_ex_data(ssl, session_key_log_index()));
+  if (own != nullptr && *own) (*own)(line);
   const auto* sink = static_cast<const TlsContext::KeyLogSink*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), key_log_index()));
   if (sink != nullptr && *sink) (*sink)(line);
 }
@@ -315,12 +325,20 @@ void TlsContext::set_key_log(KeyLogSink sink) const {
   const int index = key_log_index();
   delete static_cast<KeyLogSink*>(SSL_CTX_get_ex_data(ctx, index));
   SSL_CTX_set_ex_data(ctx, index, nullptr);
-  if (!sink) {
-    SSL_CTX_set_keylog_callback(ctx, nullptr);
-    return;
-  }
+  if (!sink) return;  // the callback stays: sessions of this context may have sinks of their own
   SSL_CTX_set_ex_data(ctx, index, new KeyLogSink(std::move(sink)));
   SSL_CTX_set_keylog_callback(ctx, key_log_line);
+}
+
+void TlsSession::set_key_log(TlsContext::KeyLogSink sink) {
+  if (ssl_ == nullptr) return;
+  const int index = session_key_log_index();
+  delete static_cast<TlsContext::KeyLogSink*>(SSL_get_ex_data(ssl_, index));
+  SSL_set_ex_data(ssl_, index, nullptr);
+  if (!sink) return;
+  SSL_set_ex_data(ssl_, index, new TlsContext::KeyLogSink(std::move(sink)));
+  SSL_CTX* ctx = SSL_get_SSL_CTX(ssl_);
+  if (SSL_CTX_get_keylog_callback(ctx) != key_log_line) SSL_CTX_set_keylog_callback(ctx, key_log_line);
 }
 
 // ---------------------------------------------------------------------------------------------

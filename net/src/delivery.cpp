@@ -26,12 +26,29 @@ using boost::asio::ip::tcp;
 // How long the last bytes of a finished connection (QUIT, close_notify) may take to leave.
 constexpr Duration close_linger = seconds(5);
 
+// Where the key log of the session's handshakes goes: the observer, under the connection that is
+// up (a session's connections follow each other, so its handshake belongs to the current one).
+struct KeyLogRoute {
+  DeliveryObserver* observer = nullptr;
+  int connection = 0;
+};
+
+// The session's key log goes to the observer (set before the session is made from the config).
+std::shared_ptr<KeyLogRoute> route_key_log(DeliveryRequest& request) {
+  if (request.observer == nullptr) return nullptr;
+  auto route = std::make_shared<KeyLogRoute>();
+  route->observer = request.observer;
+  request.client.key_log = [route](std::string_view line) { route->observer->key_log(route->connection, line); };
+  return route;
+}
+
 // Every pending handler holds the driver: it lives until the attempt is over and its last handler ran.
 class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
  public:
   DeliveryDriver(boost::asio::io_context& io, DeliveryRequest request, ClientSession session,
-                 std::function<void(DeliveryResult)> done)
+                 std::function<void(DeliveryResult)> done, std::shared_ptr<KeyLogRoute> route)
       : request_(std::move(request)),
+        route_(std::move(route)),
         session_(std::move(session)),
         io_(io),
         socket_(io_),
@@ -65,6 +82,7 @@ class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
   }
 
   void record(TranscriptEntry::Kind kind, std::string_view bytes) {
+    if (request_.observer) request_.observer->bytes(result_.connections, kind == TranscriptEntry::Kind::client_bytes, bytes);
     TranscriptEntry e{kind, result_.connections, steady_now() - started_, tls_, bytes.size(), {}};
     if (!tls_) e.text = std::string(bytes);
     result_.transcript.push_back(std::move(e));
@@ -73,6 +91,7 @@ class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
   void connect() {
     ++result_.connections;
     const int connection = result_.connections;
+    if (route_) route_->connection = connection;
     tls_ = request_.client.mode == ClientMode::implicit_tls;
     linger_until_.reset();
     socket_ = tcp::socket(io_);
@@ -116,6 +135,11 @@ class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
     socket_.set_option(tcp::no_delay(true), ignored);
     note("connected " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) +
          (tls_ ? " (implicit TLS)" : ""));
+    if (request_.observer) {
+      const tcp::endpoint local = socket_.local_endpoint(ignored);
+      request_.observer->opened(connection, local.address().to_string(), local.port(), endpoint.address().to_string(),
+                                endpoint.port());
+    }
     start_read();
     pump();
   }
@@ -137,6 +161,13 @@ class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
       if (!session_.connection_finished()) {
         note(ec == boost::asio::error::eof ? "peer-closed" : "peer-reset " + ec.message());
         session_.on_peer_closed(now, ec != boost::asio::error::eof);
+      }
+      if (request_.observer) {
+        if (ec == boost::asio::error::eof) {
+          request_.observer->closed(connection, false);
+        } else {
+          request_.observer->reset(connection, false);
+        }
       }
       peer_gone_ = true;
       return pump();
@@ -222,6 +253,7 @@ class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
     if (!connected_) return;
     connected_ = false;
     peer_gone_ = false;
+    if (request_.observer) request_.observer->closed(result_.connections, true);
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -246,6 +278,7 @@ class DeliveryDriver : public std::enable_shared_from_this<DeliveryDriver> {
   }
 
   DeliveryRequest request_;
+  std::shared_ptr<KeyLogRoute> route_;
   ClientSession session_;
   boost::asio::io_context& io_;
   tcp::socket socket_;
@@ -280,10 +313,12 @@ std::string lf_to_crlf(std::string_view data) {
 }
 
 Expected<DeliveryResult, UsageError> deliver(DeliveryRequest request) {
+  auto route = route_key_log(request);
   auto session = ClientSession::create(request.client, request.message, steady_now());
   if (!session) return unexpected(session.error());
   boost::asio::io_context io(1);
-  const auto driver = std::make_shared<DeliveryDriver>(io, std::move(request), std::move(*session), nullptr);
+  const auto driver =
+      std::make_shared<DeliveryDriver>(io, std::move(request), std::move(*session), nullptr, std::move(route));
   driver->start();
   io.run();
   return driver->finish();
@@ -291,9 +326,11 @@ Expected<DeliveryResult, UsageError> deliver(DeliveryRequest request) {
 
 std::optional<UsageError> start_delivery(boost::asio::io_context& io, DeliveryRequest request,
                                          std::function<void(DeliveryResult)> done) {
+  auto route = route_key_log(request);
   auto session = ClientSession::create(request.client, request.message, steady_now());
   if (!session) return session.error();
-  std::make_shared<DeliveryDriver>(io, std::move(request), std::move(*session), std::move(done))->start();
+  std::make_shared<DeliveryDriver>(io, std::move(request), std::move(*session), std::move(done), std::move(route))
+      ->start();
   return std::nullopt;
 }
 

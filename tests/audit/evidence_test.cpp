@@ -2,6 +2,9 @@
 // evidence file and the JSON shape of a finding.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "tlschan/audit/evidence.hpp"
@@ -39,6 +42,40 @@ TEST(Evidence, NamesTheCheckVerdictAndTarget) {
   EXPECT_NE(text.find("\ndecided-by 250 2.0.0 Ok\n"), std::string::npos);
   EXPECT_NE(text.find("\nrun\n"), std::string::npos);
   EXPECT_EQ(text.substr(text.size() - 4), "end\n");
+}
+
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The pcapng beside the transcript holds the wire bytes (the TLS records whole, not the text
+// inside TLS) and the connection's key log; a finding without a connection has none.
+TEST(Evidence, WritesThePcapngOfTheCheckBesideItsTranscript) {
+  Finding f = sample();
+  f.exchange.wire_opened("127.0.0.1", 40000, "127.0.0.1", 2525, 25);
+  f.exchange.bytes(ExchangeEntry::Kind::client_tls, std::string(300, '\x17'));
+  f.exchange.key_log(1, "CLIENT_TRAFFIC_SECRET_0 00 11");
+  f.exchange.bytes(ExchangeEntry::Kind::client_inside_tls, "QUIT-INSIDE\r\n");
+  f.exchange.wire_closed(1, true);
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("tlschan-evidence-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::remove_all(dir);
+  const auto written = write_evidence(dir.string(), f, "127.0.0.1:2525");
+  ASSERT_TRUE(written.has_value()) << written.error();
+  const std::string pcap = file_text(dir / "smuggling-lf-dot-lf.pcapng");
+  EXPECT_EQ(pcap, f.exchange.wire().pcapng());
+  EXPECT_EQ(pcap.substr(0, 4), "\x0a\x0d\x0d\x0a");
+  EXPECT_NE(pcap.find("CLIENT_TRAFFIC_SECRET_0 00 11\n"), std::string::npos);
+  EXPECT_NE(pcap.find(std::string(300, '\x17')), std::string::npos);
+  EXPECT_EQ(pcap.find("QUIT-INSIDE"), std::string::npos) << "only what was on the wire";
+  EXPECT_EQ(file_text(dir / "smuggling-lf-dot-lf.txt"), evidence_text(f, "127.0.0.1:2525"));
+
+  Finding none{"must-530-mail", "must", skip("not run"), {}};
+  ASSERT_TRUE(write_evidence(dir.string(), none, "127.0.0.1:2525").has_value());
+  EXPECT_TRUE(std::filesystem::exists(dir / "must-530-mail.txt"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "must-530-mail.pcapng"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(FindingJson, HoldsIdGroupVerdictReasonAndExchange) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tlschan/net/delivery.hpp"
@@ -143,6 +144,85 @@ TEST(NetLoopback, StartDeliveryWithoutRecipients_IsAUsageErrorAndSendsNothing) {
   f.io.poll();
   EXPECT_FALSE(called);
   EXPECT_EQ(f.server->counters().accepted, 0u);
+}
+
+// What an observer of an attempt sees: one connection's ends, bytes, closes and key log.
+struct Recording final : DeliveryObserver {
+  int opened_count = 0;
+  std::uint16_t server_port = 0;
+  std::string client_bytes, server_bytes;
+  std::vector<int> key_log_connections;
+  std::string keys;
+  bool client_closed = false;
+  void opened(int, const std::string&, std::uint16_t, const std::string&, std::uint16_t port) override {
+    ++opened_count;
+    server_port = port;
+  }
+  void bytes(int, bool from_client, std::string_view b) override { (from_client ? client_bytes : server_bytes) += b; }
+  void closed(int, bool by_client) override { client_closed = client_closed || by_client; }
+  void reset(int, bool) override {}
+  void key_log(int connection, std::string_view line) override {
+    key_log_connections.push_back(connection);
+    keys.append(line).push_back('\n');
+  }
+};
+
+std::vector<std::string> client_randoms(const std::string& keys) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < keys.size()) {
+    const auto end = keys.find('\n', at);
+    const auto a = keys.find(' ', at);
+    const auto b = keys.find(' ', a + 1);
+    out.push_back(keys.substr(a + 1, b - a - 1));
+    at = end + 1;
+  }
+  return out;
+}
+
+// The ClientHello's random (after the 5-octet record, 4-octet handshake and 2-octet version
+// headers) as hex, from the client's bytes after its STARTTLS.
+std::string hello_random(const std::string& client_bytes) {
+  const auto hello = client_bytes.find("\x16\x03");
+  if (hello == std::string::npos || hello + 43 > client_bytes.size()) return "";
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = hello + 11; i < hello + 43; ++i) {
+    out.push_back(digits[static_cast<unsigned char>(client_bytes[i]) >> 4]);
+    out.push_back(digits[static_cast<unsigned char>(client_bytes[i]) & 15]);
+  }
+  return out;
+}
+
+// Two attempts at once on one io_context, one client TLS context: each observer gets the key log
+// of its own connection's handshake only (the random of its own ClientHello), its real bytes both
+// ways (the SMTP dialogue before STARTTLS in the clear) and the real server port.
+TEST(NetLoopback, TwoAttemptsAtOnceSharingATlsContext_EachObserverHearsItsOwnKeyLog) {
+  Fixture f;
+  f.start(Policy::may, Policy::must);
+  Recording first, second;
+  std::optional<DeliveryResult> r1, r2;
+  DeliveryRequest a = f.request, b = f.request;
+  a.observer = &first;
+  b.observer = &second;
+  ASSERT_FALSE(start_delivery(f.io, a, [&](DeliveryResult r) { r1 = std::move(r); }).has_value());
+  ASSERT_FALSE(start_delivery(f.io, b, [&](DeliveryResult r) { r2 = std::move(r); }).has_value());
+  while (!r1 || !r2 || f.server->counters().active > 0) f.io.run_one();
+  ASSERT_EQ(r1->disposition, Disposition::delivered);
+  ASSERT_EQ(r2->disposition, Disposition::delivered);
+  for (const Recording* rec : {&first, &second}) {
+    EXPECT_EQ(rec->opened_count, 1);
+    EXPECT_EQ(rec->server_port, f.request.port);
+    EXPECT_EQ(rec->client_bytes.rfind("EHLO client.tlschan.test\r\n", 0), 0u);
+    EXPECT_NE(rec->client_bytes.find("STARTTLS\r\n"), std::string::npos);
+    EXPECT_EQ(rec->server_bytes.rfind("220 ", 0), 0u);
+    EXPECT_TRUE(rec->client_closed);
+    const auto randoms = client_randoms(rec->keys);
+    ASSERT_EQ(randoms.size(), 5u) << rec->keys;  // TLS 1.3: five secrets per handshake
+    for (const auto& r : randoms) EXPECT_EQ(r, hello_random(rec->client_bytes));
+    EXPECT_EQ(rec->key_log_connections, std::vector<int>(5, 1));
+  }
+  EXPECT_NE(first.keys, second.keys);
 }
 
 TEST(NetDelivery, NoListenerOnThePort_EveryRecipientDeferredWithWhyTheConnectionDidNotOpen) {

@@ -40,6 +40,9 @@ struct ClientConfig {
   std::optional<TlsContext> tls;   // empty: TLS unavailable on this client
   ClientMode mode = ClientMode::starttls;
   ClientTimeouts timeouts;
+  // Hears the TLS key log of each of this session's handshakes, and of no other session's (the
+  // context may be shared); empty: not asked for.
+  TlsContext::KeyLogSink key_log;
 };
 
 struct OutgoingMessage {

@@ -54,7 +54,11 @@ class SessionCore {
     return state;
   }
 
-  void start_tls(const TlsContext& context) { tls_.emplace(context); }
+  // `key_log`, when set, hears this TLS session's key log (TlsSession::set_key_log).
+  void start_tls(const TlsContext& context, const TlsContext::KeyLogSink& key_log = {}) {
+    tls_.emplace(context);
+    if (key_log) tls_->set_key_log(key_log);
+  }
   // The handshake completed: from now on send() goes through TLS.
   void set_tls_active() { tls_active_ = true; }
   bool tls_active() const { return tls_active_; }

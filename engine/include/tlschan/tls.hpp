@@ -59,7 +59,8 @@ class TlsContext {
 
   // Where the TLS key log of this context's handshakes goes (OpenSSL's keylog callback): one NSS
   // key log line (SSLKEYLOGFILE form, no line end) per secret. An empty function turns it off.
-  // Every copy of this context shares the OpenSSL context, and so the sink.
+  // Every copy of this context shares the OpenSSL context, and so the sink. Once a sink was set
+  // (here or on a session) the context keeps OpenSSL's callback, which does nothing without one.
   using KeyLogSink = std::function<void(std::string_view line)>;
   void set_key_log(KeyLogSink sink) const;
 
@@ -98,6 +99,11 @@ class TlsSession {
 
   // Sends close_notify.
   void shutdown();
+
+  // Where the TLS key log of this session's own handshake goes (besides its context's sink): the
+  // lines of this connection alone, however many sessions share the context. An empty function
+  // turns it off.
+  void set_key_log(TlsContext::KeyLogSink sink);
 
   // Appends the ciphertext waiting to be sent to `out` and clears it.
   void take_output(std::string& out);

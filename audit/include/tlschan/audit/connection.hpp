@@ -20,6 +20,8 @@ namespace tlschan::audit {
 struct Target {
   std::string host;
   std::uint16_t port = 25;
+  // The port the evidence pcapng shows the server on (views::service_port); 0: as for STARTTLS.
+  std::uint16_t shown_port = 0;
 };
 
 // What the server's certificate says (filled during the handshake; nothing is verified).
@@ -103,13 +105,14 @@ class Connection {
   Duration timeout() const { return timeout_; }
 
  private:
-  Connection(int fd, Exchange& exchange, Duration timeout);
+  Connection(int fd, int number, Exchange& exchange, Duration timeout);
   // Reads what the socket holds (waiting up to `until`); false on timeout.
   bool receive(std::chrono::steady_clock::time_point until);
   bool write_all(std::string_view bytes);
   void flush_tls();
 
   int fd_ = -1;
+  int number_ = 0;  // the connection's number in the exchange
   Exchange& exchange_;
   Duration timeout_;
   ReplyParser parser_;

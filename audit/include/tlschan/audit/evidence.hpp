@@ -25,8 +25,15 @@ std::string evidence_transcript(const std::string& tool, const std::vector<std::
 // probe's evidence transcript of one finding: the target and the check (with its group).
 std::string evidence_text(const Finding& finding, const std::string& target);
 
-// Writes DIR/<id>.txt for the finding (DIR is created when missing); the error says which file.
+// Writes DIR/<id>.txt for the finding (DIR is created when missing), and beside it DIR/<id>.pcapng
+// when the check opened a connection (write_evidence_pcapng); the error says which file.
 Expected<std::string, std::string> write_evidence(const std::string& dir, const Finding& finding,
                                                   const std::string& target);
+
+// The pcapng of an exchange's connections beside its transcript `transcript_path` (same name,
+// .pcapng): the bytes both ways as TCP streams, real timestamps, made-up addresses, the server on
+// its service's well-known port, each connection's TLS key log inside. Nothing is written for an
+// exchange without a connection (the path is then empty).
+Expected<std::string, std::string> write_evidence_pcapng(const std::string& transcript_path, const Exchange& exchange);
 
 }  // namespace tlschan::audit

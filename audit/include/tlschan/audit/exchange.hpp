@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tlschan/time.hpp"
+#include "tlschan/views/wire_capture.hpp"
 
 namespace tlschan::audit {
 
@@ -44,6 +45,17 @@ class Exchange {
   const std::vector<ExchangeEntry>& entries() const { return entries_; }
   int connections() const { return connection_; }
 
+  // The wire of the check's connections, for its evidence pcapng: the real ends of the current
+  // connection (the server shown on `shown_port`), its FINs and resets, and the TLS key log of one
+  // connection's handshake. bytes() feeds the wire too (the plaintext and TLS kinds; not the text
+  // inside TLS). None of it changes the transcript.
+  void wire_opened(std::string_view client_address, std::uint16_t client_port, std::string_view server_address,
+                   std::uint16_t server_port, std::uint16_t shown_port);
+  void wire_closed(int connection, bool by_client) { wire_.closed(connection, by_client); }
+  void wire_reset(int connection, bool by_client) { wire_.reset(connection, by_client); }
+  void key_log(int connection, std::string_view line) { wire_.key_log(connection, line); }
+  const views::WireCapture& wire() const { return wire_; }
+
   // The body of a transcript in the simulator's format: one line per entry, "      12ms c1 c>s
   // EHLO x\r\n", TLS as "c1 s>c tls 517 bytes sha256:...", text inside TLS as "c1 s>c in-tls ...".
   std::string transcript_body() const;
@@ -53,6 +65,7 @@ class Exchange {
   std::chrono::steady_clock::time_point started_;
   std::vector<ExchangeEntry> entries_;
   int connection_ = 0;
+  views::WireCapture wire_;
 };
 
 }  // namespace tlschan::audit

@@ -27,11 +27,27 @@ struct TranscriptEntry {
   std::string text;  // the plaintext bytes, or the event
 };
 
+// What an attempt carried on its sockets, for a capture (`send --pcap`): each connection's real
+// ends, the client's bytes both ways as it wrote and read them, the closes and resets, and the TLS
+// key log of the connection's handshake (its own, however the TLS context is shared). Called on the
+// io thread, connection numbers counting from 1 as in the transcript.
+class DeliveryObserver {
+ public:
+  virtual ~DeliveryObserver() = default;
+  virtual void opened(int connection, const std::string& client_address, std::uint16_t client_port,
+                      const std::string& server_address, std::uint16_t server_port) = 0;
+  virtual void bytes(int connection, bool from_client, std::string_view bytes) = 0;
+  virtual void closed(int connection, bool by_client) = 0;
+  virtual void reset(int connection, bool by_client) = 0;
+  virtual void key_log(int connection, std::string_view line) = 0;
+};
+
 struct DeliveryRequest {
   std::string host;
   std::uint16_t port = 25;
   ClientConfig client;
   OutgoingMessage message;
+  DeliveryObserver* observer = nullptr;  // must outlive the attempt; null: none
 };
 
 struct DeliveryResult {

@@ -10,14 +10,11 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "tlschan/sim/run_observer.hpp"
+#include "tlschan/views/tcp_streams.hpp"
 
 namespace tlschan::views {
-
-inline constexpr std::uint16_t smtp_port = 25;
-inline constexpr std::uint16_t smtps_port = 465;  // SMTP over implicit TLS (the TLS port)
 
 class PcapRecorder final : public sim::RunObserver {
  public:
@@ -37,29 +34,11 @@ class PcapRecorder final : public sim::RunObserver {
   std::uint32_t address_of(std::string_view host) const;
 
  private:
-  struct Side {
-    std::uint32_t ip = 0;
-    std::uint16_t port = 0;
-    std::uint32_t next_seq = 0;  // the next sequence number it sends
-    std::uint16_t ip_id = 0;
-    bool fin = false;
-  };
-  struct Stream {
-    Side client, server;
-    bool over = false;  // reset
-  };
-  struct Packet {
-    std::uint64_t microseconds = 0;
-    std::string data;
-    std::string comment;
-  };
   std::uint32_t host(std::string_view name);
-  void send(Side& from, Side& to, std::uint8_t flags, std::string_view payload, Time at, std::string_view comment = {});
 
   std::uint64_t seed_;
   std::map<std::string, std::uint32_t, std::less<>> hosts_;
-  std::map<int, Stream> streams_;
-  std::vector<Packet> packets_;
+  TcpStreams streams_;
   std::string key_log_;
 };
 
