@@ -19,7 +19,6 @@
 #include "config_diagnostics_check.hpp"
 #include "default_channel_table.hpp"
 #include "fuzz_check.hpp"
-#include "fuzz_environment.hpp"
 #include "tlschan/config.hpp"
 #include "tlschan/config_lint.hpp"
 #include "tlschan/dispatcher_config.hpp"
@@ -35,11 +34,6 @@ const tlschan::Expected<tlschan::ChannelTable, std::vector<tlschan::Diagnostic>>
 }
 
 }  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  tlschan::fuzz::initialize();
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
