@@ -16,7 +16,6 @@
 
 #include "config_diagnostics_check.hpp"
 #include "fuzz_check.hpp"
-#include "fuzz_environment.hpp"
 #include "tlschan/channel_table.hpp"
 #include "tlschan/config.hpp"
 #include "tlschan/config_lint.hpp"
@@ -68,11 +67,6 @@ void check_routes(const ChannelTable& table, const ChannelTable& again) {
 }
 
 }  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  tlschan::fuzz::initialize();
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -22,13 +22,24 @@ std::vector<std::string> Channel::policy_words() const {
   return words;
 }
 
+std::vector<std::string_view> Channel::policy_views() const {
+  std::vector<std::string_view> words;
+  words.reserve(policy_token_count());
+  for (const Token& t : defaults) words.push_back(t.text);
+  for (const Token& t : keywords) words.push_back(t.text);
+  return words;
+}
+
 namespace {
 
 // The overrides of a channel's keywords followed by `appended`: what an appended keyword overrides
 // is the keyword in effect. Asking resolve_channel_policy keeps the keyword semantics in one place.
 std::vector<KeywordOverride> overrides_with(const Channel& channel,
                                             std::initializer_list<const char*> appended) {
-  std::vector<std::string> words = channel.policy_words();
+  std::vector<std::string_view> words;
+  words.reserve(channel.policy_token_count() + appended.size());
+  for (const Token& t : channel.defaults) words.push_back(t.text);
+  for (const Token& t : channel.keywords) words.push_back(t.text);
   words.insert(words.end(), appended.begin(), appended.end());
   auto resolved = resolve_channel_policy(words);
   return resolved ? resolved->overrides : std::vector<KeywordOverride>{};

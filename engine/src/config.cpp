@@ -48,7 +48,14 @@ Expected<Config, std::vector<Diagnostic>> parse_config(const ConfigText& text) {
   auto table = parse_imta_cnf(text.imta_cnf, text.imta_cnf_name);
   std::optional<Expected<DispatcherConfig, std::vector<Diagnostic>>> dispatcher;
   if (text.dispatcher_cnf) dispatcher = parse_dispatcher_cnf(*text.dispatcher_cnf, text.dispatcher_cnf_name);
+  return assemble_config(std::move(table), std::move(dispatcher), text.imta_cnf_name,
+                         text.dispatcher_cnf_name);
+}
 
+Expected<Config, std::vector<Diagnostic>> assemble_config(
+    Expected<ChannelTable, std::vector<Diagnostic>> table,
+    std::optional<Expected<DispatcherConfig, std::vector<Diagnostic>>> dispatcher,
+    const std::string& imta_cnf_name, const std::string& dispatcher_cnf_name) {
   std::vector<Diagnostic> errors;
   if (!table) append(errors, table.error());
   if (dispatcher && !*dispatcher) append(errors, dispatcher->error());
@@ -56,13 +63,13 @@ Expected<Config, std::vector<Diagnostic>> parse_config(const ConfigText& text) {
     for (const DispatcherService& service : (*dispatcher)->services) {
       if (table->find_by_name(service.channel.text) != nullptr) continue;
       const bool defaulted = service.channel.position.line == 0;
-      errors.push_back({text.dispatcher_cnf_name,
+      errors.push_back({dispatcher_cnf_name,
                         defaulted ? service.name.position : service.channel.position, Severity::error,
                         "found service " + config_text::in_quotes(service.name.text) +
                             " handing connections to channel " +
                             config_text::in_quotes(service.channel.text) +
                             (defaulted ? " (the default of PARAMETER=CHANNEL=)" : "") +
-                            ", expected a channel of " + text.imta_cnf_name});
+                            ", expected a channel of " + imta_cnf_name});
     }
   }
   if (!errors.empty()) return unexpected(std::move(errors));

@@ -15,7 +15,12 @@ std::string ascii_lower(std::string_view s) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ascii_lower(a) == ascii_lower(b);
+  if (a.size() != b.size()) return false;
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
 }
 
 bool is_word(std::string_view s) {
@@ -55,6 +60,7 @@ void ErrorSink::error(SourcePosition at, std::string message) {
   if (full_) return;
   Diagnostic d{file_, at, Severity::error, std::move(message)};
   if (std::find(errors_.begin(), errors_.end(), d) != errors_.end()) return;
+  if (errors_.empty()) errors_.reserve(16);  // one allocation for the few errors most files have
   if (errors_.size() == max_errors) {
     errors_.push_back({file_, at, Severity::error, "too many errors, stopping here"});
     full_ = true;
@@ -89,6 +95,7 @@ std::vector<PhysicalLine> split_lines(std::string_view text, ErrorSink& errors) 
   constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";  // some editors start a file with it
   if (text.substr(0, utf8_bom.size()) == utf8_bom) text.remove_prefix(utf8_bom.size());
   std::vector<PhysicalLine> lines;
+  lines.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::size_t number = 0;
   while (!text.empty()) {
     const std::size_t lf = text.find('\n');
@@ -126,6 +133,11 @@ LineWords split_words(const PhysicalLine& line, ErrorSink& errors) {
   LineWords out;
   const std::string_view text = strip_comment(line.text);
   out.comment = text.size() != line.text.size();
+  std::size_t count = 0;  // the words, counted first: one allocation for them
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    if (!is_blank(text[k]) && (k == 0 || is_blank(text[k - 1]))) ++count;
+  }
+  out.words.reserve(count);
   std::size_t i = 0;
   while (i < text.size()) {
     if (is_blank(text[i])) {

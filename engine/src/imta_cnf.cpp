@@ -1,5 +1,6 @@
 // The imta.cnf format: parsing into a ChannelTable and printing one back.
 #include <algorithm>
+#include <iterator>
 #include <span>
 
 #include "config_lines.hpp"
@@ -26,6 +27,7 @@ struct Item {
 
 std::vector<Item> logical_lines(const std::vector<PhysicalLine>& lines, ErrorSink& errors) {
   std::vector<Item> items;
+  items.reserve(lines.size());
   std::size_t i = 0;
   while (i < lines.size()) {
     const PhysicalLine& first = lines[i++];
@@ -59,7 +61,10 @@ std::vector<Item> logical_lines(const std::vector<PhysicalLine>& lines, ErrorSin
                                            std::to_string(max_line_length) + " bytes, expected at most that");
         line.damaged = true;
       }
-      if (!line.damaged) line.words.insert(line.words.end(), w.words.begin(), w.words.end());
+      if (!line.damaged) {
+        line.words.insert(line.words.end(), std::make_move_iterator(w.words.begin()),
+                          std::make_move_iterator(w.words.end()));
+      }
     }
     if (line.words.empty() && !line.damaged) continue;  // only backslashes
     if (!line.words.empty()) line.start = line.words.front().position;
@@ -114,13 +119,12 @@ class ImtaParser {
     std::size_t i = 0;
     // The rewrite rules run up to the first blank line.
     for (; i < items.size() && !items[i].blank; ++i) parse_rule(items[i].line);
-    std::vector<LogicalLine> block;
+    // Each block is a run of items between blank lines, parsed where it lies.
+    std::size_t block_start = i;
     for (; i <= items.size(); ++i) {
       if (i == items.size() || items[i].blank) {
-        if (!block.empty()) parse_block(block);
-        block.clear();
-      } else {
-        block.push_back(items[i].line);
+        if (i > block_start) parse_block(std::span(items).subspan(block_start, i - block_start));
+        block_start = i + 1;
       }
     }
     if (channels.empty() && !saw_damaged_block_) {
@@ -176,6 +180,7 @@ class ImtaParser {
   // is missing is reported and left out, so that nothing later reads the next line's words as it.
   std::vector<Token> keywords_of(std::span<const Token> words) {
     std::vector<Token> out;
+    out.reserve(words.size());
     for (std::size_t i = 0; i < words.size(); ++i) {
       if (keyword_takes_value(words[i].text)) {
         if (i + 1 == words.size()) {
@@ -193,8 +198,11 @@ class ImtaParser {
     return out;
   }
 
-  void parse_block(const std::vector<LogicalLine>& block) {
-    const LogicalLine& first = block[0];
+  void parse_block(std::span<const Item> items) {
+    // The block's lines, without copying them.
+    const auto block = [&](std::size_t k) -> const LogicalLine& { return items[k].line; };
+    const std::size_t block_size = items.size();
+    const LogicalLine& first = block(0);
     if (first.damaged) {
       saw_damaged_block_ = true;
       return;
@@ -208,8 +216,8 @@ class ImtaParser {
                       "found " + in_quotes(rest[0].text) + " after nodefaults, expected nothing");
       }
       defaults_ = clears ? std::vector<Token>{} : keywords_of(rest);
-      if (block.size() > 1 && !block[1].damaged) {
-        errors_.error(block[1].start, "found " + word_or_line(block[1]) + " after a " +
+      if (block_size > 1 && !block(1).damaged) {
+        errors_.error(block(1).start, "found " + word_or_line(block(1)) + " after a " +
                                           ascii_lower(head.text) +
                                           " line, expected a blank line (it has no tag line)");
       }
@@ -225,12 +233,12 @@ class ImtaParser {
       errors_.error(head.position, "found the channel name " + in_quotes(head.text) +
                                        ", expected letters, digits, '-' and '_'");
     }
-    if (block.size() < 2) {
+    if (block_size < 2) {
       errors_.error(head.position, "found channel " + in_quotes(head.text) +
                                        " without a tag line, expected its tag (official host name) on the "
                                        "next line");
-    } else if (!block[1].damaged) {
-      const LogicalLine& tag_line = block[1];
+    } else if (!block(1).damaged) {
+      const LogicalLine& tag_line = block(1);
       channel.tag = tag_line.words[0];
       if (!is_host_name(channel.tag.text)) {
         errors_.error(channel.tag.position, "found the tag " + in_quotes(channel.tag.text) +
@@ -242,12 +250,12 @@ class ImtaParser {
                                                       ", expected the tag alone");
       }
     }
-    if (block.size() > 2 && !block[2].damaged) {
-      errors_.error(block[2].start, "found " + word_or_line(block[2]) + " after the tag line of channel " +
+    if (block_size > 2 && !block(2).damaged) {
+      errors_.error(block(2).start, "found " + word_or_line(block(2)) + " after the tag line of channel " +
                                         in_quotes(head.text) +
                                         ", expected a blank line before the next block");
     }
-    auto policy = resolve_channel_policy(channel.policy_words());
+    auto policy = resolve_channel_policy(channel.policy_views());
     if (policy) {
       channel.policy = std::move(*policy);
     } else {

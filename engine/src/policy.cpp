@@ -8,12 +8,24 @@ namespace tlschan {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+// A word lower-cased for comparing with the keywords, in place (no allocation): a word longer than
+// every keyword becomes the empty word, which is no keyword either.
+class Lowered {
+ public:
+  static constexpr std::size_t capacity = 32;
+  explicit Lowered(std::string_view s) {
+    if (s.size() > capacity) return;
+    size_ = s.size();
+    std::transform(s.begin(), s.end(), buf_, [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  std::string_view view() const { return {buf_, size_}; }
+
+ private:
+  char buf_[capacity] = {};
+  std::size_t size_ = 0;
+};
+
+bool operator==(const Lowered& a, std::string_view b) { return a.view() == b; }
 
 struct TlsKeyword {
   std::string_view name;
@@ -44,6 +56,11 @@ constexpr std::array<std::string_view, 31> value_keywords{{
     "filesperjob", "user", "queue",
 }};
 
+constexpr bool fits_lowered(std::string_view word) { return word.size() <= Lowered::capacity; }
+static_assert(std::all_of(tls_keywords.begin(), tls_keywords.end(),
+                          [](const TlsKeyword& k) { return fits_lowered(k.name); }));
+static_assert(std::all_of(value_keywords.begin(), value_keywords.end(), fits_lowered));
+
 }  // namespace
 
 const char* to_string(Policy p) {
@@ -58,7 +75,7 @@ const char* to_string(Policy p) {
 const char* to_string(Side s) { return s == Side::server ? "server" : "client"; }
 
 std::optional<Policy> parse_policy(std::string_view text) {
-  const std::string t = lower(text);
+  const Lowered t(text);
   if (t == "no") return Policy::no;
   if (t == "may") return Policy::may;
   if (t == "must") return Policy::must;
@@ -66,16 +83,19 @@ std::optional<Policy> parse_policy(std::string_view text) {
 }
 
 bool keyword_takes_value(std::string_view keyword) {
-  const std::string k = lower(keyword);
+  const Lowered k(keyword);
   return std::find(value_keywords.begin(), value_keywords.end(), k) != value_keywords.end();
 }
 
-Expected<ChannelPolicy, PolicyError> resolve_channel_policy(std::span<const std::string> tokens) {
+namespace {
+
+template <class Word>
+Expected<ChannelPolicy, PolicyError> resolve(std::span<const Word> tokens) {
   ChannelPolicy result;
   std::optional<std::size_t> server_from, client_from, switch_from;
 
   for (std::size_t i = 0; i < tokens.size(); ++i) {
-    const std::string k = lower(tokens[i]);
+    const Lowered k(tokens[i]);
     const auto tls = std::find_if(tls_keywords.begin(), tls_keywords.end(),
                                   [&](const TlsKeyword& t) { return t.name == k; });
     if (tls != tls_keywords.end()) {
@@ -96,14 +116,24 @@ Expected<ChannelPolicy, PolicyError> resolve_channel_policy(std::span<const std:
         return unexpected(PolicyError{i, "found tlsswitchchannel without a value, expected a channel name after it"});
       }
       if (switch_from) result.overrides.push_back({*switch_from, i, std::nullopt});
-      result.switch_target = tokens[i + 1];
+      result.switch_target = std::string(tokens[i + 1]);
       switch_from = i;
       ++i;
       continue;
     }
-    if (keyword_takes_value(k)) ++i;  // its value is not a keyword
+    if (keyword_takes_value(k.view())) ++i;  // its value is not a keyword
   }
   return result;
+}
+
+}  // namespace
+
+Expected<ChannelPolicy, PolicyError> resolve_channel_policy(std::span<const std::string> tokens) {
+  return resolve(tokens);
+}
+
+Expected<ChannelPolicy, PolicyError> resolve_channel_policy(std::span<const std::string_view> tokens) {
+  return resolve(tokens);
 }
 
 }  // namespace tlschan

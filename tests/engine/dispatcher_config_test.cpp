@@ -317,6 +317,36 @@ TEST(ParseConfig, WithoutDispatcherCnf_NoServices) {
   EXPECT_FALSE(r->dispatcher);
 }
 
+TEST(AssembleConfig, FromFilesParsedUnderOtherNames_ErrorsAndWarningsAsParseConfigGives) {
+  // A service on a channel the table lacks, under names other than the defaults.
+  ConfigText text = config_text("\ntcp_local maytls\ntcp-daemon\n",
+                                "[SERVICE=SMTP]\nPORT=25\nPARAMETER=CHANNEL=tcp_nosuch\n");
+  text.imta_cnf_name = "a/imta.cnf";
+  text.dispatcher_cnf_name = "a/dispatcher.cnf";
+  const auto assembled = assemble_config(parse_imta_cnf(text.imta_cnf, text.imta_cnf_name),
+                                         parse_dispatcher_cnf(*text.dispatcher_cnf, text.dispatcher_cnf_name),
+                                         text.imta_cnf_name, text.dispatcher_cnf_name);
+  ASSERT_FALSE(assembled);
+  EXPECT_EQ(test::formatted(assembled.error()),
+            (Words{"a/dispatcher.cnf:3:19: error: found service 'SMTP' handing connections to channel "
+                   "'tcp_nosuch', expected a channel of a/imta.cnf"}));
+  EXPECT_EQ(test::formatted(assembled.error()), config_errors(text));
+
+  // One that loads, with the default folder's warnings.
+  const ConfigText good = test::default_config_text();
+  const auto from_parts = assemble_config(parse_imta_cnf(good.imta_cnf, good.imta_cnf_name),
+                                          parse_dispatcher_cnf(*good.dispatcher_cnf, good.dispatcher_cnf_name),
+                                          good.imta_cnf_name, good.dispatcher_cnf_name);
+  const auto whole = parse_config(good);
+  ASSERT_TRUE(from_parts);
+  ASSERT_TRUE(whole);
+  EXPECT_TRUE(same_channel_table(from_parts->table, whole->table));
+  ASSERT_TRUE(from_parts->dispatcher);
+  ASSERT_TRUE(whole->dispatcher);
+  EXPECT_EQ(from_parts->dispatcher->services.size(), whole->dispatcher->services.size());
+  EXPECT_EQ(test::formatted(from_parts->warnings), test::formatted(whole->warnings));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Loading a folder
 

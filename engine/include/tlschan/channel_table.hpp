@@ -36,6 +36,7 @@ struct Channel {
   std::size_t policy_token_count() const { return defaults.size() + keywords.size(); }
   bool from_defaults(std::size_t index) const { return index < defaults.size(); }
   std::vector<std::string> policy_words() const;
+  std::vector<std::string_view> policy_views() const;  // the same, as views of the tokens
 
   // The index of the keyword that set `side`'s policy, if a keyword did (else it is `no` by default).
   std::optional<std::size_t> policy_setter(Side side) const;

@@ -33,6 +33,15 @@ struct ConfigText {
 // collects the warnings. On failure: every error of both files.
 Expected<Config, std::vector<Diagnostic>> parse_config(const ConfigText& text);
 
+// What parse_config does once both files are parsed (it is parse_imta_cnf, parse_dispatcher_cnf,
+// then this): a caller that has parsed them already (a fuzz target, which checks each file's own
+// result first) gets the same result without parsing them again. The names are those the files
+// were parsed under.
+Expected<Config, std::vector<Diagnostic>> assemble_config(
+    Expected<ChannelTable, std::vector<Diagnostic>> table,
+    std::optional<Expected<DispatcherConfig, std::vector<Diagnostic>>> dispatcher,
+    const std::string& imta_cnf_name, const std::string& dispatcher_cnf_name);
+
 // Reads DIR/imta.cnf and, if present, DIR/dispatcher.cnf; diagnostics name the files by their path.
 // A missing folder or imta.cnf, or an unreadable file, is one error naming it.
 Expected<Config, std::vector<Diagnostic>> load_config(const std::filesystem::path& dir);

@@ -49,5 +49,7 @@ bool keyword_takes_value(std::string_view keyword);
 // Keywords are case-insensitive; non-TLS keywords are skipped with their values. A
 // tlsswitchchannel without a value is an error.
 Expected<ChannelPolicy, PolicyError> resolve_channel_policy(std::span<const std::string> tokens);
+// The same on views of the tokens (no copy of them).
+Expected<ChannelPolicy, PolicyError> resolve_channel_policy(std::span<const std::string_view> tokens);
 
 }  // namespace tlschan
