@@ -8,7 +8,17 @@ namespace tlschan::sim {
 
 namespace {
 
-std::vector<std::string_view> lines_of(std::string_view text) {
+bool is_tls_bytes_line(std::string_view line) {
+  return line.find(" c>s tls ") != std::string_view::npos || line.find(" s>c tls ") != std::string_view::npos;
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+}  // namespace
+
+std::string openssl_version() { return OpenSSL_version(OPENSSL_VERSION); }
+
+std::vector<std::string_view> text_lines(std::string_view text) {
   std::vector<std::string_view> lines;
   std::size_t at = 0;
   while (at < text.size()) {
@@ -23,21 +33,11 @@ std::vector<std::string_view> lines_of(std::string_view text) {
   return lines;
 }
 
-bool is_tls_bytes_line(std::string_view line) {
-  return line.find(" c>s tls ") != std::string_view::npos || line.find(" s>c tls ") != std::string_view::npos;
-}
-
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-}  // namespace
-
-std::string openssl_version() { return OpenSSL_version(OPENSSL_VERSION); }
-
 std::string format_transcript(const TranscriptFile& t) {
   std::string out = "tlschan transcript v" + std::to_string(t.version) + "\n";
   out += "seed " + std::to_string(t.seed) + "\n";
   out += "openssl " + t.openssl + "\n";
-  const auto scenario_lines = lines_of(t.scenario_toml);
+  const auto scenario_lines = text_lines(t.scenario_toml);
   out += "scenario " + std::to_string(scenario_lines.size()) + " lines\n";
   for (const auto& l : scenario_lines) {
     out.append(l);
@@ -50,7 +50,7 @@ std::string format_transcript(const TranscriptFile& t) {
 }
 
 Expected<TranscriptFile, std::string> parse_transcript(std::string_view text, const std::string& file) {
-  const auto lines = lines_of(text);
+  const auto lines = text_lines(text);
   auto err = [&](std::size_t line, const std::string& what) {
     return unexpected(file + ":" + std::to_string(line) + ":1: error: " + what);
   };
@@ -126,7 +126,7 @@ std::string body_in_version(std::string_view body, int version) {
   if (version >= 2) return std::string(body);
   std::string out;
   out.reserve(body.size());
-  for (const auto line : lines_of(body)) {
+  for (const auto line : text_lines(body)) {
     if (is_meddler_line(line)) continue;
     out.append(line);
     out += '\n';
@@ -137,8 +137,8 @@ std::string body_in_version(std::string_view body, int version) {
 Divergence compare_runs(std::string_view recorded, std::string_view replayed, bool compare_tls) {
   Divergence d;
   d.tls_compared = compare_tls;
-  const auto a = lines_of(recorded);
-  const auto b = lines_of(replayed);
+  const auto a = text_lines(recorded);
+  const auto b = text_lines(replayed);
   std::size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
     if (!compare_tls) {

@@ -264,6 +264,21 @@ def run(cmd, timeout=30, input=None):
     return p.returncode, dec(p.stdout), dec(p.stderr)
 
 
+def tshark(*args):
+    """Runs tshark with these arguments; returns its stdout, raises with its stderr if it fails."""
+    r = subprocess.run(["tshark", *args], capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError(f"tshark {' '.join(args)}: {r.stderr}")
+    return r.stdout
+
+
+def tcp_warnings(pcap):
+    """tshark's malformed-packet, TCP analysis and warning-or-worse expert lines of a pcap ("" if none)."""
+    out = tshark("-r", pcap, "-Y", "_ws.malformed || tcp.analysis.flags || _ws.expert.severity >= 6291456",
+                 "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message")
+    return out.strip()
+
+
 class SmtpSocket:
     """A raw SMTP client socket for hostile and low-level tests: send bytes, read replies."""
 

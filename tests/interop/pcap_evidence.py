@@ -22,16 +22,9 @@ scratch = harness.Scratch("pcap-evidence")
 config = scratch.config("channels", harness.CHANNELS_IMTA)
 
 
-def tshark(*args):
-    r = subprocess.run(["tshark", *args], capture_output=True, text=True, timeout=30)
-    if r.returncode != 0:
-        raise RuntimeError(f"tshark {' '.join(args)}: {r.stderr}")
-    return r.stdout
-
-
 def smtp_commands(pcap):
     """(frame, is_tls, command) for each SMTP request tshark sees, in order."""
-    out = tshark("-r", pcap, "-Y", "smtp.req", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
+    out = harness.tshark("-r", pcap, "-Y", "smtp.req", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
                  "-E", "aggregator=;", "-e", "frame.number", "-e", "tls.record.content_type", "-e",
                  "smtp.req.command")
     rows = []
@@ -49,15 +42,9 @@ def tls_after_starttls(rows):
     return [c for f, tls, c in rows if f > first and tls]
 
 
-def tcp_warnings(pcap):
-    out = tshark("-r", pcap, "-Y", "_ws.malformed || tcp.analysis.flags || _ws.expert.severity >= 6291456",
-                 "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message")
-    return out.strip()
-
-
 def server_ports(pcap):
     """The destination port of each SYN (the server's port)."""
-    out = tshark("-r", pcap, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields", "-e", "tcp.dstport")
+    out = harness.tshark("-r", pcap, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields", "-e", "tcp.dstport")
     return sorted(set(out.split()))
 
 
@@ -92,7 +79,7 @@ try:
         checks.check(wanted in tls_after_starttls(rows), f"probe {check}: the {wanted} after STARTTLS is decrypted",
                      f"{rows}")
         checks.equal(server_ports(pcap), ["25"], f"probe {check}: the server is on port 25")
-        checks.equal(tcp_warnings(pcap), "", f"probe {check}: no TCP or malformed warnings")
+        checks.equal(harness.tcp_warnings(pcap), "", f"probe {check}: no TCP or malformed warnings")
     second = smtp_commands(os.path.join(evidence, "second-starttls.pcapng"))
     checks.check(tls_after_starttls(second)[:2] == ["EHLO", "STARTTLS"],
                  "probe second-starttls: the EHLO and the second STARTTLS are decrypted inside TLS", f"{second}")
@@ -100,7 +87,7 @@ try:
     inside = tls_after_starttls(smuggling)
     checks.check("MAIL" in inside and "RCPT" in inside and "DATA" in inside,
                  "probe smuggling-lf-dot-lf-tls: MAIL, RCPT and DATA after STARTTLS are decrypted", f"{smuggling}")
-    comment = tshark("-r", os.path.join(evidence, "handshake.pcapng"), "-Y", "frame.comment", "-T", "fields", "-e",
+    comment = harness.tshark("-r", os.path.join(evidence, "handshake.pcapng"), "-Y", "frame.comment", "-T", "fields", "-e",
                      "frame.comment")
     checks.check(f"server 127.0.0.1:{serve.port}" in comment and "198.51.100.1:25" in comment,
                  "the SYN's comment gives the real server address and the one shown", comment)
@@ -116,7 +103,7 @@ try:
         checks.check(rows and all(tls for _, tls, _ in rows) and "EHLO" in [c for _, _, c in rows],
                      "implicit TLS: every command, the EHLO among them, is decrypted", f"{rows}")
         checks.equal(server_ports(pcap), ["465"], "implicit TLS: the server is on port 465")
-        checks.equal(tcp_warnings(pcap), "", "implicit TLS: no TCP or malformed warnings")
+        checks.equal(harness.tcp_warnings(pcap), "", "implicit TLS: no TCP or malformed warnings")
 
     # send --pcap --keylog against serve.
     sent, keys = scratch.path("send.pcapng"), scratch.path("send.keys")
@@ -133,12 +120,12 @@ try:
         checks.check(all(c in inside for c in ("EHLO", "MAIL", "RCPT", "DATA", "QUIT")),
                      "send: EHLO, MAIL, RCPT, DATA and QUIT after STARTTLS are decrypted", f"{rows}")
         checks.equal(server_ports(sent), ["25"], "send: the server is on port 25")
-        checks.equal(tcp_warnings(sent), "", "send: no TCP or malformed warnings")
+        checks.equal(harness.tcp_warnings(sent), "", "send: no TCP or malformed warnings")
         lines = read(keys).splitlines()
         checks.check(len(lines) == 5 and all(re.match(r"^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+$", l) for l in lines),
                      "send --keylog: the five TLS 1.3 secrets of the one handshake", read(keys))
         checks.check(read(keys, "rb") in read(sent, "rb"), "the --keylog lines are the secrets block's")
-        data = tshark("-r", sent, "-Y", "smtp.data.fragment || imf", "-T", "fields", "-e", "imf.subject")
+        data = harness.tshark("-r", sent, "-Y", "smtp.data.fragment || imf", "-T", "fields", "-e", "imf.subject")
         checks.check("pcap" in data, "send: the message itself is decrypted (Subject: pcap)", data)
 
     # A --pcap that cannot be written: the delivery is made, the error names the file, exit 73.
@@ -162,7 +149,7 @@ try:
         checks.check("MAIL" in [c for _, tls, c in rows if tls], "send --implicit-tls: the MAIL is decrypted",
                      f"{rows}")
         checks.equal(server_ports(sent_tls), ["465"], "send --implicit-tls: the server is on port 465")
-        checks.equal(tcp_warnings(sent_tls), "", "send --implicit-tls: no TCP or malformed warnings")
+        checks.equal(harness.tcp_warnings(sent_tls), "", "send --implicit-tls: no TCP or malformed warnings")
 finally:
     serve.clean_exit(checks)
 
@@ -193,13 +180,13 @@ try:
             checks.check("EHLO" in inside and "MAIL" in inside,
                          "client-check clean: the client's EHLO and MAIL after STARTTLS are decrypted", f"{rows}")
             checks.equal(server_ports(pcap), ["25"], "client-check: the server is on port 25")
-            checks.equal(tcp_warnings(pcap), "", "client-check clean: no TCP or malformed warnings")
+            checks.equal(harness.tcp_warnings(pcap), "", "client-check clean: no TCP or malformed warnings")
         pcap = os.path.join(evidence_cc, "starttls-454.pcapng")
         if checks.check(os.path.exists(pcap), "client-check --evidence: starttls-454.pcapng", str(os.listdir(evidence_cc))):
             rows = smtp_commands(pcap)
             checks.check("STARTTLS" in [c for _, _, c in rows] and "MAIL" in [c for _, tls, c in rows if not tls],
                          "client-check starttls-454: STARTTLS refused, the may client's MAIL in plaintext", f"{rows}")
-            checks.equal(tcp_warnings(pcap), "", "client-check starttls-454: no TCP or malformed warnings")
+            checks.equal(harness.tcp_warnings(pcap), "", "client-check starttls-454: no TCP or malformed warnings")
 finally:
     if cc.poll() is None:
         cc.kill()

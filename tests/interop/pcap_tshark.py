@@ -24,16 +24,9 @@ def path(name):
     return os.path.join(scratch, name)
 
 
-def tshark(*args):
-    r = subprocess.run(["tshark", *args], capture_output=True, text=True, timeout=30)
-    if r.returncode != 0:
-        raise RuntimeError(f"tshark {' '.join(args)}: {r.stderr}")
-    return r.stdout
-
-
 def smtp_commands(pcap):
     """(frame, is_tls, command line) for each SMTP request line tshark sees, in order."""
-    out = tshark("-r", pcap, "-Y", "smtp.req", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
+    out = harness.tshark("-r", pcap, "-Y", "smtp.req", "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
                  "-E", "aggregator=;", "-e", "frame.number", "-e", "tls.record.content_type", "-e", "smtp.req.command",
                  "-e", "smtp.req.parameter")
     rows = []
@@ -44,12 +37,6 @@ def smtp_commands(pcap):
             command = command.upper()
             rows.append((int(frame), tls != "", "STARTTLS" if command == "STAR" else command))
     return rows
-
-
-def tcp_warnings(pcap):
-    out = tshark("-r", pcap, "-Y", "_ws.malformed || tcp.analysis.flags || _ws.expert.severity >= 6291456",
-                 "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message")
-    return out.strip()
 
 
 def run(scenario, name, *extra):
@@ -69,7 +56,7 @@ try:
     checks.check((True, "EHLO") in after, "the EHLO after STARTTLS is decrypted", f"{after}")
     checks.check((True, "MAIL") in after, "the MAIL after STARTTLS is decrypted", f"{after}")
     checks.check(all(tls for tls, _ in after), "every command after STARTTLS rode in TLS", f"{after}")
-    checks.equal(tcp_warnings(plain), "", "no TCP or malformed warnings (STARTTLS)")
+    checks.equal(harness.tcp_warnings(plain), "", "no TCP or malformed warnings (STARTTLS)")
 
     # replay --pcap re-creates the keys and the file from the transcript's seed.
     r = subprocess.run([tlschan, "replay", path("starttls.transcript"), "--pcap", path("replayed.pcapng")],
@@ -102,14 +89,14 @@ try:
     after_tls = [c for f, tls, c in rows if tls]
     checks.check("EHLO" in after_tls and "MAIL" in after_tls, "the client's own EHLO and MAIL are decrypted",
                  f"{rows}")
-    comments = tshark("-r", meddled, "-Y", "frame.comment", "-T", "fields", "-e", "frame.number", "-e",
+    comments = harness.tshark("-r", meddled, "-Y", "frame.comment", "-T", "fields", "-e", "frame.number", "-e",
                       "frame.comment").splitlines()
     checks.check(len(comments) == 1 and "meddler inject-command" in comments[0]
                  and starttls and comments[0].startswith(f"{starttls[0]}\t"),
                  "the packet with the injection carries the meddler's comment", f"{comments}")
-    streams = tshark("-r", meddled, "-T", "fields", "-e", "tcp.stream").split()
+    streams = harness.tshark("-r", meddled, "-T", "fields", "-e", "tcp.stream").split()
     checks.equal(sorted(set(streams)), ["0"], "the meddled connection is one TCP stream")
-    checks.equal(tcp_warnings(meddled), "", "no TCP or malformed warnings (inject-command)")
+    checks.equal(harness.tcp_warnings(meddled), "", "no TCP or malformed warnings (inject-command)")
 finally:
     shutil.rmtree(scratch, ignore_errors=True)
 checks.finish()

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "tlschan/sim/scenario_file.hpp"
+#include "tlschan/sim/transcript.hpp"
 #include "tlschan/views/diagram.hpp"
 
 namespace tlschan::views {
@@ -20,21 +21,6 @@ using Kind = DiagramEvent::Kind;
 using Where = DiagramEvent::Where;
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  std::size_t at = 0;
-  while (at < text.size()) {
-    const auto lf = text.find('\n', at);
-    if (lf == std::string_view::npos) {
-      lines.push_back(text.substr(at));
-      break;
-    }
-    lines.push_back(text.substr(at, lf - at));
-    at = lf + 1;
-  }
-  return lines;
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -346,7 +332,7 @@ ReadResult read_simulator_transcript(std::string_view text, const std::string& f
   auto t = sim::parse_transcript(text, file);
   if (!t) return unexpected(t.error());
   Sequence s;
-  const auto lines = lines_of(text);
+  const auto lines = sim::text_lines(text);
   // Four header lines, the scenario's lines, then "run" (parse_transcript checked them).
   std::size_t scenario_lines = 0;
   for (const char c : t->scenario_toml) scenario_lines += c == '\n';
@@ -361,7 +347,7 @@ ReadResult read_simulator_transcript(std::string_view text, const std::string& f
 
 // "tlschan probe evidence v1" / "tlschan client-check evidence v1".
 ReadResult read_evidence(std::string_view text, const std::string& file) {
-  const auto lines = lines_of(text);
+  const auto lines = sim::text_lines(text);
   Sequence s;
   const std::string_view first = lines[0];
   s.title = std::string(first.substr(0, first.find(" evidence v")));
@@ -503,7 +489,7 @@ ReadResult read_send_json(std::string_view text, const std::string& file) {
 Sequence sequence_of(const sim::TranscriptFile& t) {
   Sequence s;
   BodyReader reader(s);
-  const auto lines = lines_of(t.body);
+  const auto lines = sim::text_lines(t.body);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (reader.line(lines[i], i + 1)) reader.unread(lines[i], i + 1);
   }

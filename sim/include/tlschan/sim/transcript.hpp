@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tlschan/expected.hpp"
 #include "tlschan/sim/scenario.hpp"
@@ -25,6 +26,10 @@ struct TranscriptFile {
 };
 
 std::string openssl_version();
+
+// The lines of a text, as views into it, without their line ends; a last line without one counts.
+// (What the transcript reader and the views that read transcripts split on.)
+std::vector<std::string_view> text_lines(std::string_view text);
 
 std::string format_transcript(const TranscriptFile& t);
 // Errors name the file and line: "FILE:LINE:1: error: ...".
