@@ -19,7 +19,9 @@ for preset in default asan; do
   if [ "$preset" = default ]; then
     # Not fuzz_oss_fuzz_build_sh: the fuzz step at the end (ci/fuzz.sh --oss-fuzz) runs the same
     # OSS-Fuzz build and the same checks of its $OUT (fuzz/oss-fuzz/check_out.sh), then fuzzes.
-    ctest --preset "$preset" -E '^fuzz_oss_fuzz_build_sh$'
+    # Not the interop tests (label interop, real peers on loopback, mostly waiting on them): they
+    # run in the asan preset, against the sanitized build, where they check more.
+    ctest --preset "$preset" -LE interop -E '^fuzz_oss_fuzz_build_sh$'
   else
     ctest --preset "$preset"
   fi
@@ -43,12 +45,14 @@ step "explore: random scenarios, faults and meddlers against the oracle (bounded
 step "mutants: every patch of ci/mutants/ applies and every mutant is caught by a property (docs/mutants.md)"
 # The mutants keep about one core busy (one source and the link per mutant, then the suite on one
 # thread): the OSS-Fuzz build of the fuzz step builds beside them, and that step's build is then
-# incremental. Its log is printed if it fails.
+# incremental. Its log is printed if it fails. The mutants patch this checkout in place and rebuild
+# props_tests in the default build (--in-place: no second build of the engine and the simulator);
+# the bench step's build then recompiles the sources they patched, reversed.
 mkdir -p build-ossfuzz
 setsid ci/fuzz.sh --oss-fuzz --build-only >build-ossfuzz/ci-build.log 2>&1 &
 fuzz_build=$!
 trap 'kill -- -"$fuzz_build" 2>/dev/null; rm -rf "$scratch"' EXIT
-ci/mutants.sh
+ci/mutants.sh --in-place build
 if ! wait "$fuzz_build"; then
   cat build-ossfuzz/ci-build.log
   echo "the OSS-Fuzz build failed (above)"
