@@ -237,7 +237,7 @@ int run(const SendOptions& o) {
     print_text(*result, choice);
   }
   // The capture is written whatever the outcome: a failed attempt is what one wants to look at.
-  if (capturing && !write_capture(o, capture.capture())) return exit_cantcreat;
+  if (capturing && !write_capture(o, capture.capture())) return exit_cant_create;
   return exit_status(result->disposition);
 }
 

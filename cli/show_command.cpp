@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "exit_status.hpp"
+#include "output_file.hpp"
 #include "tlschan/views/diagram.hpp"
 
 namespace tlschan::cli {
@@ -19,16 +20,6 @@ struct ShowOptions {
   std::string svg;
   bool text = false;
 };
-
-bool write_output(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out.flush()) {
-    std::cerr << "tlschan show: cannot write " << path << "\n";
-    return false;
-  }
-  return true;
-}
 
 int show_command(const ShowOptions& o) {
   std::error_code ec;
@@ -52,11 +43,11 @@ int show_command(const ShowOptions& o) {
   // The text diagram owns stdout when it is asked for; the names of written files then go to stderr.
   std::ostream& said = to_text ? std::cerr : std::cout;
   if (!o.html.empty()) {
-    if (!write_output(o.html, views::diagram_html(*sequence))) return exit_cant_create;
+    if (!write_output_file("show", o.html, views::diagram_html(*sequence))) return exit_cant_create;
     said << "html: " << o.html << "\n";
   }
   if (!o.svg.empty()) {
-    if (!write_output(o.svg, views::diagram_svg_file(*sequence))) return exit_cant_create;
+    if (!write_output_file("show", o.svg, views::diagram_svg_file(*sequence))) return exit_cant_create;
     said << "svg: " << o.svg << "\n";
   }
   if (to_text) std::cout << views::diagram_text(*sequence);

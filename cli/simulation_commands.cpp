@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "output_file.hpp"
 #include "tlschan/matrix/explore.hpp"
 #include "tlschan/sim/scenario_file.hpp"
 #include "tlschan/sim/transcript.hpp"
@@ -49,23 +50,13 @@ struct ViewOptions {
   bool any() const { return !pcap.empty() || !keylog.empty(); }
 };
 
-bool write_file(const char* command, const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out.flush()) {
-    std::cerr << "tlschan " << command << ": cannot write " << path << "\n";
-    return false;
-  }
-  return true;
-}
-
 bool write_views(const char* command, const ViewOptions& v, const views::PcapRecorder& recorder) {
   if (!v.pcap.empty()) {
-    if (!write_file(command, v.pcap, recorder.pcapng())) return false;
+    if (!write_output_file(command, v.pcap, recorder.pcapng())) return false;
     std::cout << "pcapng: " << v.pcap << " (TLS secrets inside: wireshark " << v.pcap << ")\n";
   }
   if (!v.keylog.empty()) {
-    if (!write_file(command, v.keylog, recorder.key_log_lines())) return false;
+    if (!write_output_file(command, v.keylog, recorder.key_log_lines())) return false;
     std::cout << "key log: " << v.keylog << "\n";
   }
   return true;
@@ -243,7 +234,7 @@ int replay_command(const std::string& path, const ViewOptions& v) {
     }
     views::Sequence s = views::sequence_of(replayed);
     s.title = "tlschan replay " + path + ": " + s.title;
-    if (!write_file("replay", v.html, views::diagram_html(s, marks))) return 1;
+    if (!write_output_file("replay", v.html, views::diagram_html(s, marks))) return 1;
     std::cout << "html: " << v.html << "\n";
   }
   if (d.identical) {

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "fuzz_check.hpp"
 #include "tlschan/data_reader.hpp"
@@ -37,11 +38,16 @@ struct Message {
 };
 
 // A reader fed from up to two pieces of the input, one message at a time, so that two ways of
-// feeding the same input can be compared as they go.
+// feeding the same input can be compared as they go. The reader is the target's, kept from input to
+// input and reset (DataReader::reset) for each, and every body is given back (recycle) once checked:
+// its storage, once grown, holds the next message (a fresh reader per input, and a new body per
+// message, cost allocations, not checks).
 class Feed {
  public:
-  Feed(std::uint64_t limit, std::string_view first, std::string_view second = {})
-      : reader_(limit), pieces_{first, second} {}
+  Feed(DataReader& reader, std::uint64_t limit, std::string_view first, std::string_view second = {})
+      : reader_(reader), pieces_{first, second} {
+    reader_.reset(limit);
+  }
 
   TLSCHAN_FUZZ_HARNESS std::optional<DataResult> next() {
     while (piece_ < 2) {
@@ -53,13 +59,14 @@ class Feed {
     }
     return std::nullopt;
   }
+  void recycle(std::string&& body) { reader_.recycle(std::move(body)); }
   // Octets of the input consumed so far.
   std::size_t consumed(std::size_t input_size) const {
     return input_size - pieces_[0].size() - pieces_[1].size();
   }
 
  private:
-  DataReader reader_;
+  DataReader& reader_;
   std::string_view pieces_[2];
   int piece_ = 0;
 };
@@ -134,10 +141,11 @@ extern "C" TLSCHAN_FUZZ_HARNESS int LLVMFuzzerTestOneInput(const std::uint8_t* d
 
   // Fed in two pieces, each message is what the model says of the whole input at that place: so
   // the split changes nothing.
-  Feed pieces(limit, input.substr(0, split), input.substr(split));
+  static DataReader reader(0), next_hop(0);
+  Feed pieces(reader, limit, input.substr(0, split), input.substr(split));
   std::size_t at = 0;
   for (std::size_t i = 0;; ++i) {
-    const std::optional<DataResult> got = pieces.next();
+    std::optional<DataResult> got = pieces.next();
     const std::optional<Message> want = model(input.substr(at), limit);
     if (!got) {
       TLSCHAN_FUZZ_CHECK(!want, "split at " + std::to_string(split) +
@@ -161,11 +169,13 @@ extern "C" TLSCHAN_FUZZ_HARNESS int LLVMFuzzerTestOneInput(const std::uint8_t* d
     if (!got->malformed() && !got->over_size) {
       // Relayed (stuffed again), the body reads back whole, ending exactly where it ends.
       std::string_view rest = stuff(got->body);
-      DataReader next_hop(limit);
-      const std::optional<DataResult> again = next_hop.next(rest);
+      next_hop.reset(limit);
+      std::optional<DataResult> again = next_hop.next(rest);
       TLSCHAN_FUZZ_CHECK(again && rest.empty() && same(*again, *got),
                          where() + ": the body stuffed again does not read back as the same message");
+      next_hop.recycle(std::move(again->body));
     }
+    pieces.recycle(std::move(got->body));
     at += consumed;
   }
   return 0;

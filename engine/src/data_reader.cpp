@@ -130,6 +130,22 @@ std::optional<DataResult> DataReader::next(std::string_view& input) {
   return std::nullopt;
 }
 
+void DataReader::recycle(std::string&& body) {
+  if (state_ != State::line_start || current_.size != 0 || body.capacity() <= current_.body.capacity()) return;
+  current_.body = std::move(body);
+  current_.body.clear();
+}
+
+void DataReader::reset(std::uint64_t size_limit) {
+  limit_ = size_limit;
+  std::string storage = std::move(current_.body);
+  storage.clear();
+  current_ = DataResult{};
+  current_.body = std::move(storage);
+  state_ = State::line_start;
+  line_len_ = 0;
+}
+
 DataResult DataReader::finish() {
   DataResult result = std::move(current_);
   result.over_size = result.size > limit_;

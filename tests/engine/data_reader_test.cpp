@@ -463,5 +463,55 @@ TEST(DotStuff, ReaderGivesBackTheBodyTheWriterStuffed) {
   }
 }
 
+// A body given back (recycle) holds the next message: the same storage, and the same messages as a
+// fresh reader reads.
+TEST(DataReader, RecycledBodyHoldsTheNextMessage) {
+  const std::string wire = "first line\r\n.\r\nsecond\r\n..dot\r\n.\r\nthird\r\n.\r\n";
+  std::string_view input = wire;
+  DataReader reader(big_limit);
+  std::optional<DataResult> first = reader.next(input);
+  ASSERT_TRUE(first.has_value());
+  first->body.reserve(4096);
+  const char* storage = first->body.data();
+  reader.recycle(std::move(first->body));
+  std::optional<DataResult> second = reader.next(input);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->body.data(), storage) << "the second body did not use the recycled storage";
+  EXPECT_EQ(describe(*second), describe(read_one("second\r\n..dot\r\n.\r\n")));
+  reader.recycle(std::move(second->body));
+  std::optional<DataResult> third = reader.next(input);
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(describe(*third), "body=[third\r\n] size=7");
+  EXPECT_TRUE(input.empty());
+}
+
+// Given back while a message is being read, a body is not taken: the message read so far stays.
+TEST(DataReader, RecycleDuringAMessageKeepsIt) {
+  DataReader reader(big_limit);
+  std::string_view part = "kept so far";
+  EXPECT_FALSE(reader.next(part).has_value());
+  std::string other = "must not appear";
+  other.reserve(4096);
+  reader.recycle(std::move(other));
+  std::string_view rest = "\r\n.\r\n";
+  const std::optional<DataResult> got = reader.next(rest);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(describe(*got), "body=[kept so far\r\n] size=13");
+}
+
+// reset starts over with the new limit, as a new reader would, even in the middle of a message.
+TEST(DataReader, ResetStartsOverWithTheNewLimit) {
+  DataReader reader(big_limit);
+  std::string_view part = "half a line\r\n.";
+  EXPECT_FALSE(reader.next(part).has_value());
+  reader.reset(4);
+  const std::string wire = "abc\r\ndef\r\n.\r\n";
+  std::string_view input = wire;
+  const std::optional<DataResult> got = reader.next(input);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(describe(*got), describe(read_one(wire, nullptr, 4)));
+  EXPECT_EQ(describe(*got), "body=[abc\r] size=10 over_size");
+}
+
 }  // namespace
 }  // namespace tlschan

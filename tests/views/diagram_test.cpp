@@ -171,6 +171,22 @@ TEST(Diagram, HostileBytesAreEscaped) {
   EXPECT_NE(text.find("\\x1b[31m"), std::string::npos) << text;
 }
 
+// A meddler line's own words (its kind and what it did) are the file's too, raw octets included:
+// every view escapes them (found by transcript_fuzzer: the text view printed them as they were).
+TEST(Diagram, HostileMeddlerWordsAreEscaped) {
+  const std::string hostile = "tlschan transcript v2\nseed 1\nopenssl x\nscenario 1 lines\nname = 'm'\nrun\n"
+                              "         1ms c1 meddler tamper s>c tl\x8d\xde\x1b[31mchanged 1 byte at 194: { -> !\n"
+                              "end\n";
+  auto s = read_sequence(hostile, "m.transcript");
+  ASSERT_TRUE(s.has_value()) << s.error();
+  for (const std::string& out : {diagram_text(*s), diagram_svg(*s), diagram_html(*s)}) {
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\x8d'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\xde'), std::string::npos) << out;
+  }
+  EXPECT_NE(diagram_text(*s).find("tl\\x8d\\xde\\x1b[31mchanged"), std::string::npos) << diagram_text(*s);
+}
+
 TEST(Diagram, XmlTextEscapesMarkupControlAndInvalidUtf8_KeepsValidUtf8) {
   EXPECT_EQ(xml_text("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
   EXPECT_EQ(xml_text(std::string("\x00\x01\x1f\x7f", 4)), "\\x00\\x01\\x1f\\x7f");

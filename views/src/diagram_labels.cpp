@@ -52,7 +52,7 @@ std::vector<std::string> segment_label(const DiagramEvent& e) {
 }
 
 std::vector<std::string> meddler_label(const DiagramEvent& e) {
-  std::vector<std::string> lines{"meddler " + e.text + (e.c2s ? " (client to server)" : " (server to client)")};
+  std::vector<std::string> lines{"meddler " + escape_bytes(e.text) + (e.c2s ? " (client to server)" : " (server to client)")};
   if (!e.old_bytes.empty()) {
     lines.push_back(cut("\"" + escape_bytes(e.old_bytes) + "\" -> \"" + escape_bytes(e.bytes) + "\""));
     return lines;

@@ -45,6 +45,13 @@ class DataReader {
   // the message then; otherwise consumes all of `input` and returns nothing.
   std::optional<DataResult> next(std::string_view& input);
 
+  // Gives back the body of a message this reader returned, once the caller is done with it: its
+  // storage holds the next message, so that a reader that reads message after message allocates
+  // only when a body outgrows every earlier one. Ignored while a message is being read.
+  void recycle(std::string&& body);
+  // Starts over with another size limit, as a new reader would, keeping the storage.
+  void reset(std::uint64_t size_limit);
+
  private:
   // Where the scanner stands. A line starts at the start of the data or right after CRLF, never
   // after a bare CR or a bare LF.
