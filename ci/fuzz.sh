@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/fuzz.sh [--oss-fuzz] [--build-only] [SECONDS]: builds the fuzz targets and runs every one for SECONDS (default
+# ci/fuzz.sh [--oss-fuzz] [--build-only] [--fresh] [SECONDS]: builds the fuzz targets and runs every one for SECONDS (default
 # 60) on one core, one after the other, from its seed corpus with its dictionary and .options;
 # prints one table (target, exec/s, coverage, features, corpus size, crashes), headed by the build
 # it comes from, and exits non-zero on any crash. server_session_fuzzer runs twice: on all its seeds
@@ -17,22 +17,28 @@
 #               its whole seed zip, unzipped.
 #   --build-only  builds (and for --oss-fuzz checks $OUT), fuzzes nothing. ci/test.sh builds this way
 #               beside the mutants, and its later fuzz step's build is then incremental.
+#   --fresh     every target starts from its seeds alone: the run's corpus goes to
+#               <build>/fuzz-corpus-fresh/ (emptied first), and the corpus earlier runs grew in
+#               <build>/fuzz-corpus/ is left as it is. Without it a target starts from its seeds and
+#               that kept corpus, whose heavier inputs lower its exec/s: compare tables made alike.
 #
 # A crash leaves, in <build>/crashes/<target>/ (server_session_fuzzer-plaintext for that row): the
 # input, report.txt (libFuzzer's and the sanitizer's report), and reproduce.sh (the command that
 # reproduces it; for the session targets also the TLSCHAN_TRANSCRIPT command, whose transcript is
 # there too when it could be written, for `tlschan replay`). New corpus entries go to
-# <build>/fuzz-corpus/<target>/, never to corpus/.
+# <build>/fuzz-corpus/<target>/ (with --fresh <build>/fuzz-corpus-fresh/<target>/), never to corpus/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { echo "usage: ci/fuzz.sh [--oss-fuzz] [--build-only] [SECONDS]" >&2; exit 64; }
+usage() { echo "usage: ci/fuzz.sh [--oss-fuzz] [--build-only] [--fresh] [SECONDS]" >&2; exit 64; }
 oss_fuzz=0
 build_only=0
+fresh=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --oss-fuzz) oss_fuzz=1; shift ;;
     --build-only) build_only=1; shift ;;
+    --fresh) fresh=1; shift ;;
     -*) usage ;;
     *) break ;;
   esac
@@ -81,6 +87,12 @@ else
 fi
 
 work=$top/fuzz-corpus
+corpus_words="its seeds and the corpus of earlier runs ($work/)"
+if [ $fresh = 1 ]; then
+  work=$top/fuzz-corpus-fresh
+  rm -rf "$work"
+  corpus_words="its seeds alone (--fresh)"
+fi
 crashes=$top/crashes
 logs=$top/fuzz-logs
 mkdir -p "$work" "$crashes" "$logs"
@@ -201,7 +213,7 @@ fi
 # and when and where it was measured, for bench/report.sh (which shows the latest run's table of
 # build-fuzz/ without fuzzing again).
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
-heading="fuzzing $build_name, ${seconds}s per target, one core; $(date -u +%Y-%m-%d), ${cpu:-unknown CPU}, $(nproc) cores"
+heading="fuzzing $build_name, ${seconds}s per target from $corpus_words, one core; $(date -u +%Y-%m-%d), ${cpu:-unknown CPU}, $(nproc) cores"
 printf '%s\n%s\n%s\n' "$heading" "$table" "$handshake_line" >"$top/fuzz-table.txt"
 echo
 echo "$heading (logs in $logs/)"
