@@ -19,9 +19,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -120,6 +122,50 @@ TEST(SpoolBatch, EveryMessageStoredWithOneFolderSyncAfterEveryFileSync) {
     EXPECT_NE(std::find(synced.begin(), synced.end() - 1, "." + id + ".json.tmp"), synced.end() - 1);
   }
   EXPECT_EQ(names_in(dir.path).size(), 10u);  // no temporary file left
+}
+
+// The threads that sync a batch's files beside the caller are the spool's own, started once: over
+// many batches from two threads at once, the files are synced by at most the two callers and the
+// spool's seven helpers (threads started per batch would be new threads, with new thread ids, every
+// time), every file exactly once and each batch's folder sync after its files.
+TEST(SpoolBatch, BatchesFromTwoThreadsShareTheSpoolsOwnSyncThreads) {
+  TempDir dir;
+  std::mutex mutex;
+  std::set<pid_t> syncing_threads;
+  std::map<std::string, int> file_syncs;
+  auto spool = Spool::open(dir.path, [&](int fd, const fs::path& path) -> int {
+    // Long enough that every thread of a batch takes a file.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (::fsync(fd) != 0) return errno;
+    std::lock_guard lock(mutex);
+    syncing_threads.insert(::gettid());
+    if (path != dir.path) ++file_syncs[path.filename().string()];
+    return 0;
+  });
+  ASSERT_TRUE(spool.has_value());
+  constexpr int batches = 6, per_batch = 8;
+  std::vector<MessageAccepted> messages;
+  for (int i = 0; i < 2 * batches * per_batch; ++i) messages.push_back(message(i));
+  std::atomic<int> stored{0};
+  const auto store = [&](int first) {
+    for (int b = 0; b < batches; ++b) {
+      std::vector<SpoolEntry> batch;
+      for (int i = 0; i < per_batch; ++i)
+        batch.push_back({&messages[first + b * per_batch + i], std::chrono::system_clock::now()});
+      for (const auto& r : spool->store_batch(batch)) {
+        EXPECT_TRUE(r.has_value()) << r.error().message;
+        if (r) ++stored;
+      }
+    }
+  };
+  std::thread other(store, batches * per_batch);
+  store(0);
+  other.join();
+  EXPECT_EQ(stored.load(), 2 * batches * per_batch);
+  EXPECT_EQ(file_syncs.size(), 2u * 2 * batches * per_batch);
+  for (const auto& [name, count] : file_syncs) EXPECT_EQ(count, 1) << name;
+  EXPECT_LE(syncing_threads.size(), 2u + 7u);
+  EXPECT_EQ(names_in(dir.path).size(), 2u * 2 * batches * per_batch);
 }
 
 TEST(SpoolBatch, AFileSyncFailureFailsThatMessageAloneAndLeavesNothingOfIt) {

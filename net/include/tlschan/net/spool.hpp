@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,8 +40,8 @@ class Spool {
   // Creates the folder if needed and checks that it is a folder.
   static Expected<Spool, SpoolError> open(const std::filesystem::path& dir, SyncFunction sync = {});
 
-  Spool(Spool&& other) noexcept
-      : dir_(std::move(other.dir_)), sync_(std::move(other.sync_)), next_(other.next_.load()) {}
+  Spool(Spool&& other) noexcept;
+  ~Spool();
 
   // Writes and syncs one message; returns its id. Safe to call from several threads at once. On
   // failure nothing of the message is left under its final names.
@@ -60,13 +61,18 @@ class Spool {
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  Spool(std::filesystem::path dir, SyncFunction sync) : dir_(std::move(dir)), sync_(std::move(sync)) {}
+  // The threads that sync a batch's files beside the thread that stores it; they live as long as
+  // the spool (none where they could not be started: then one thread syncs every file).
+  struct SyncHelpers;
+
+  Spool(std::filesystem::path dir, SyncFunction sync);
   std::string next_id(std::chrono::system_clock::time_point received_at);
   int sync(int fd, const std::filesystem::path& path) const;
 
   std::filesystem::path dir_;
   SyncFunction sync_;
   std::atomic<std::uint64_t> next_{1};
+  std::unique_ptr<SyncHelpers> helpers_;
 };
 
 // The `<id>.json` text of a message.
