@@ -173,6 +173,11 @@ print("absolute, for reference only (this machine, this run): bare handshake %.0
 print()
 print("load, messages per second this run: " + ", ".join(
     "%s %.0f" % (k[len("msgs_per_s_"):], v) for k, v in load.items() if k.startswith("msgs_per_s_")))
+if load.get("server_cpu_ms_per_starttls_msg_serve") is not None:
+    print("  STARTTLS, CPU time per message: serve %.2f ms, aiosmtpd %.2f ms, the driving client %.2f ms "
+          "(a STARTTLS message needs the client's and the server's CPU time; the machine has %d cores)" % (
+              load["server_cpu_ms_per_starttls_msg_serve"], load["server_cpu_ms_per_starttls_msg_aiosmtpd"],
+              load["client_cpu_ms_per_starttls_msg"], os.cpu_count() or 0))
 if any(k.startswith("scratch_create_us_") for k in load):
     print("  the spool's file system before each serve run, CPU time to create and write a 10 KiB file: " + ", ".join(
         "%s %.0f us" % (k[len("scratch_create_us_"):], v) for k, v in load.items() if k.startswith("scratch_create_us_")))
