@@ -38,22 +38,25 @@ bool read_number(std::string_view text, std::size_t& pos, int& value) {
   return pos > start;
 }
 
-// "C.S.D" at the start of a reply's first line, C being the class of the reply code.
-std::optional<EnhancedStatus> parse_enhanced(int code, std::string_view text) {
+// "C.S.D" at the start of a reply's first line, C being the class of the reply code: sets `enhanced`
+// where there is one and leaves it as it is where there is none. It fills the caller's optional in
+// place: returned by value, an empty optional (most replies have no enhanced code) was one byte
+// stored to the stack and read back at once within a wider load, which the processor cannot
+// forward from the store and waits for. Filled in place, BM_ReplyParser ran 1.07 times as fast on
+// one of the two CPUs of the machine it was measured on, and as fast as before on the other.
+void parse_enhanced(int code, std::string_view text, std::optional<EnhancedStatus>& enhanced) {
   const int cls = code / 100;
-  if (cls != 2 && cls != 4 && cls != 5) return std::nullopt;
-  if (text.size() < 5 || text[0] != static_cast<char>('0' + cls) || text[1] != '.') {
-    return std::nullopt;
-  }
+  if (cls != 2 && cls != 4 && cls != 5) return;
+  if (text.size() < 5 || text[0] != static_cast<char>('0' + cls) || text[1] != '.') return;
   EnhancedStatus status;
   status.cls = cls;
   std::size_t pos = 2;
-  if (!read_number(text, pos, status.subject)) return std::nullopt;
-  if (pos >= text.size() || text[pos] != '.') return std::nullopt;
+  if (!read_number(text, pos, status.subject)) return;
+  if (pos >= text.size() || text[pos] != '.') return;
   ++pos;
-  if (!read_number(text, pos, status.detail)) return std::nullopt;
-  if (pos < text.size() && text[pos] != ' ') return std::nullopt;
-  return status;
+  if (!read_number(text, pos, status.detail)) return;
+  if (pos < text.size() && text[pos] != ' ') return;
+  enhanced = status;
 }
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -204,7 +207,7 @@ TLSCHAN_HOT_INLINE bool ReplyParser::take_line(std::string_view line, const char
   reply.code = code_;
   reply.line_data = views_.data();
   reply.line_count = views_.size();
-  reply.enhanced = parse_enhanced(code_, views_.front());
+  parse_enhanced(code_, views_.front(), reply.enhanced);  // reply.enhanced is empty, just made
   finished_ = true;
   return true;
 }
