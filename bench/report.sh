@@ -26,9 +26,11 @@ if [ "$quick" = 1 ]; then min_time=0.05; conns=500; sessions=20; else min_time=1
 
 echo "bench: session and parser benchmarks" >&2
 # Three whole runs of the benchmarks, and each ratio is the median of the three runs' own ratios:
-# the two sides of a ratio run seconds apart within one run, but this machine has slow spells of
+# the two sides of a ratio run seconds apart within one run, but a machine can have slow spells of
 # several seconds (both sides of a ratio 1.5 times slower at once), so one run's figure can land
-# half in one; the median of three ratios keeps that out without picking among runs.
+# half in one; and a process runs on one CPU, which on the 2-CPU machine of docs/benchmarks.md
+# decides the parsers' ratios (the reply parser ran 1.5 times as fast on one CPU as on the other,
+# memchr alike on both). The median of three keeps one run's luck out without picking among runs.
 for r in 1 2 3; do
   ./build/bin/tlschan_bench --benchmark_min_time="$min_time" --benchmark_format=json >"$work/bench$r.json" 2>/dev/null
 done
