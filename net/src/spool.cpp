@@ -208,7 +208,7 @@ std::vector<Expected<std::string, SpoolError>> Spool::store_batch(const std::vec
   // until every file is synced (a job may start after the others have synced them all).
   std::mutex mutex;
   std::condition_variable all_done;
-  const std::size_t jobs = helpers_ ? std::min(files, sync_threads) - std::min<std::size_t>(files, 1) : 0;
+  const std::size_t jobs = helpers_ && files > 1 ? std::min(files, sync_threads) - 1 : 0;
   std::size_t running = jobs;  // the jobs posted that have not ended, under `mutex`
   for (std::size_t h = 0; h < jobs; ++h) {
     boost::asio::post(helpers_->pool, [&] {
