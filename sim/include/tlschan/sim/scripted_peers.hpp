@@ -71,6 +71,8 @@ class ScriptedClient : public ScriptedPeerBase {
   void on_reply_line(LineObserver f) { on_line_ = std::move(f); }
   // Octets of a reply line that has not ended yet.
   std::size_t partial_reply_octets() const { return reply_.size(); }
+  // This client started TLS (after a 220 to a STARTTLS line of its script).
+  bool tls_started() const { return tls_.has_value(); }
   // A TLS handshake of this client has completed on the connection.
   bool tls_established() const { return tls_ && tls_->state() == TlsState::established; }
 
