@@ -127,7 +127,8 @@ TEST(SpoolBatch, EveryMessageStoredWithOneFolderSyncAfterEveryFileSync) {
 // The threads that sync a batch's files beside the caller are the spool's own, started once: over
 // many batches from two threads at once, the files are synced by at most the two callers and the
 // spool's seven helpers (threads started per batch would be new threads, with new thread ids, every
-// time), every file exactly once and each batch's folder sync after its files.
+// time), and every file exactly once. (The order of a batch's syncs, its folder after its files, is
+// EveryMessageStoredWithOneFolderSyncAfterEveryFileSync's.)
 TEST(SpoolBatch, BatchesFromTwoThreadsShareTheSpoolsOwnSyncThreads) {
   TempDir dir;
   std::mutex mutex;
