@@ -5,7 +5,8 @@ stopped before it returns.
 
 1. Postfix's own load generator, smtp-source, sends the same MESSAGES messages of 10 KiB over S
    concurrent sessions (one message per session) to:
-   - `tlschan serve` with its durable spool (both files and the folder synced before each 250);
+   - `tlschan serve` with its durable spool (both files and the folder synced before each 250; its
+     default --spool-sync file-system: one syncfs per batch for the files, one fsync of the folder);
    - Postfix's smtpd with its default queue (cleanup syncs the queue file before smtpd's 250; the
      queue manager then hands each message to the `discard` transport, which deletes it);
    - Postfix's smtp-sink (stores nothing: the floor of the load generator itself).

@@ -183,9 +183,10 @@ if load.get("server_cpu_ms_per_starttls_msg_serve") is not None:
 if any(k.startswith("scratch_create_us_") for k in load):
     print("  the spool's file system before each serve run, CPU time to create and write a 10 KiB file: " + ", ".join(
         "%s %.0f us" % (k[len("scratch_create_us_"):], v) for k, v in load.items() if k.startswith("scratch_create_us_")))
-print("  fsyncs: serve syncs each message's .eml and .json and then its folder before the 250 (group commit: "
-      "the messages of a batch share the syncs); Postfix's cleanup syncs the queue file before smtpd's 250, "
-      "not the folder; smtp-sink and aiosmtpd store nothing")
+print("  syncs: serve syncs each message's .eml and .json and then its folder before the 250 (group commit: "
+      "the messages of a batch share the syncs; its default --spool-sync file-system syncs the files of a batch "
+      "with one syncfs of the file system, then renames them and fsyncs the folder); Postfix's cleanup fsyncs "
+      "the queue file before smtpd's 250, not the folder; smtp-sink and aiosmtpd store nothing")
 print("  Postfix: a private instance (tests/interop/postfix_instance.py) with smtpd on a free loopback port, "
       "mynetworks = 127.0.0.0/8, default_transport = discard; everything else as shipped")
 for note in load.get("load_notes", []):

@@ -15,6 +15,7 @@ namespace {
 struct ServeOptions {
   std::string config_dir;
   std::string spool_dir;
+  std::string spool_sync = "file-system";
   std::vector<std::string> listen;
   std::vector<std::string> tls_listen;
   std::string cert_file;
@@ -36,6 +37,7 @@ int run(const ServeOptions& o) {
   s.config_dir = o.config_dir;
   if (o.config_dir.empty()) s.builtin_config = sim::default_config_text();
   s.spool_dir = o.spool_dir;
+  s.spool_sync = o.spool_sync == "each-file" ? net::SpoolSync::each_file : net::SpoolSync::file_system;
   s.listen = o.listen;
   s.tls_listen = o.tls_listen;
   s.cert_file = o.cert_file;
@@ -69,6 +71,13 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--spool", o->spool_dir,
                   "Spool folder: <id>.eml and <id>.json per message (created if missing; default: a new "
                   "folder under $TMPDIR or /tmp, printed)");
+  cmd->add_option("--spool-sync", o->spool_sync,
+                  "How a batch of messages is synced before its 250s: file-system (one syncfs of the "
+                  "spool's file system per batch; it also writes what other programs left unwritten "
+                  "there) or each-file (an fsync of each file, several at once, for a file system "
+                  "shared with heavy writers; a failed sync fails that message alone)")
+      ->check(CLI::IsMember({"file-system", "each-file"}))
+      ->capture_default_str();
   cmd->add_option("--listen", o->listen,
                   "A:P for STARTTLS (repeatable); replaces the services' PORTs; port 0: a free port");
   cmd->add_option("--tls-listen", o->tls_listen,

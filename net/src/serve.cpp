@@ -28,7 +28,7 @@ struct ServeError {
 
 // Descriptors serve needs besides one per connection: listeners, stdio, OpenSSL, and the spool's
 // files (two per message of a batch, one batch per spool thread).
-const rlim_t spare_descriptors = 64 + 2 * Spool::max_batch * ServerOptions{}.spool_threads;
+const rlim_t spare_descriptors = 64 + 2 * Spool::max_batch * Spool::max_batches_in_flight;
 
 // Raises RLIMIT_NOFILE to fit max_connections; returns the number of connections it fits.
 std::size_t fit_descriptor_limit(std::size_t max_connections, std::ostream& out) {
@@ -237,7 +237,7 @@ int run_serve(const ServeSettings& given, std::ostream& out, std::ostream& err) 
     settings.spool_dir = *dir;
     out << "spool: " << settings.spool_dir.string() << " (a new folder; give --spool to choose one)" << std::endl;
   }
-  auto spool = Spool::open(settings.spool_dir);
+  auto spool = Spool::open(settings.spool_dir, {}, settings.spool_sync);
   if (!spool) {
     err << "tlschan serve: " << spool.error().message << "\n";
     return serve_exit_failure;

@@ -200,10 +200,9 @@ void ServerCore::shutdown(std::function<void()> when_all_closed) {
   });
 }
 
-Server::Server(boost::asio::io_context& io, Spool& spool, ServerOptions options, std::ostream& log)
-    : pool_(std::make_unique<boost::asio::thread_pool>(options.spool_threads == 0 ? 1
-                                                                                  : options.spool_threads)) {
-  const std::size_t threads = options.spool_threads == 0 ? 1 : options.spool_threads;
+Server::Server(boost::asio::io_context& io, Spool& spool, ServerOptions options, std::ostream& log) {
+  const std::size_t threads = options.spool_threads == 0 ? spool.batches_in_flight() : options.spool_threads;
+  pool_ = std::make_unique<boost::asio::thread_pool>(threads);
   impl_ = std::make_shared<ServerCore>(io, &spool, pool_.get(), MessageSink(), std::move(options), log);
   impl_->max_batches_in_flight = threads;
 }

@@ -119,7 +119,9 @@ struct Spool::SyncHelpers {
   boost::asio::thread_pool pool{sync_threads - 1};
 };
 
-Spool::Spool(std::filesystem::path dir, SyncFunction sync) : dir_(std::move(dir)), sync_(std::move(sync)) {
+Spool::Spool(std::filesystem::path dir, SyncFunction sync, SpoolSync mode)
+    : dir_(std::move(dir)), sync_(std::move(sync)), mode_(mode) {
+  if (mode_ != SpoolSync::each_file) return;
   try {
     helpers_ = std::make_unique<SyncHelpers>();
   } catch (const std::system_error&) {
@@ -130,12 +132,13 @@ Spool::Spool(std::filesystem::path dir, SyncFunction sync) : dir_(std::move(dir)
 Spool::Spool(Spool&& other) noexcept
     : dir_(std::move(other.dir_)),
       sync_(std::move(other.sync_)),
+      mode_(other.mode_),
       next_(other.next_.load()),
       helpers_(std::move(other.helpers_)) {}
 
 Spool::~Spool() = default;
 
-Expected<Spool, SpoolError> Spool::open(const std::filesystem::path& dir, SyncFunction sync) {
+Expected<Spool, SpoolError> Spool::open(const std::filesystem::path& dir, SyncFunction sync, SpoolSync mode) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
@@ -143,11 +146,12 @@ Expected<Spool, SpoolError> Spool::open(const std::filesystem::path& dir, SyncFu
   if (!std::filesystem::is_directory(dir, ec)) {
     return unexpected(SpoolError{"spool: " + dir.string() + " is not a folder"});
   }
-  return Spool(dir, std::move(sync));
+  return Spool(dir, std::move(sync), mode);
 }
 
-int Spool::sync(int fd, const std::filesystem::path& path) const {
-  if (sync_) return sync_(fd, path);
+int Spool::sync(int fd, const std::filesystem::path& path, SyncTarget target) const {
+  if (sync_) return sync_(fd, path, target);
+  if (target == SyncTarget::file_system) return ::syncfs(fd) == 0 ? 0 : errno;
   return ::fsync(fd) == 0 ? 0 : errno;
 }
 
@@ -168,8 +172,14 @@ Expected<std::string, SpoolError> Spool::store(const MessageAccepted& message,
 
 std::vector<Expected<std::string, SpoolError>> Spool::store_batch(const std::vector<SpoolEntry>& batch) {
   std::vector<Pending> pending(batch.size());
-  // 1. Both files of every message written under temporary names, their writeback started.
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  // The folder's descriptor, opened before any file of the batch is written: syncfs(2) reports the
+  // write-back errors of its file system since the descriptor was opened, so none of the batch's
+  // own can have come before it. It also syncs the folder at the end.
+  std::optional<SpoolError> folder_error;
+  const int folder_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (folder_fd < 0) folder_error = failure("open the folder", dir_, errno);
+  // 1. Both files of every message written under temporary names.
+  for (std::size_t i = 0; i < batch.size() && !folder_error; ++i) {
     Pending& p = pending[i];
     p.id = next_id(batch[i].received_at);
     p.eml = dir_ / (p.id + ".eml");
@@ -189,41 +199,51 @@ std::vector<Expected<std::string, SpoolError>> Spool::store_batch(const std::vec
     }
     p.json_fd = *json_fd;
   }
-  // 2. Every file synced, several at once: syncs in flight together share the file system's
-  // journal commits and cache flushes, where one after another each would pay its own.
   std::vector<std::size_t> live;
   for (std::size_t i = 0; i < pending.size(); ++i) {
-    if (!pending[i].error) live.push_back(i);
+    if (!pending[i].error && !folder_error) live.push_back(i);
   }
+  // 2. Every file synced: by one sync of the file system, or file by file, several at once (syncs
+  // in flight together share the file system's journal commits and cache flushes, where one after
+  // another each would pay its own).
   const std::size_t files = 2 * live.size();
   std::vector<int> sync_errors(files, 0);
-  std::atomic<std::size_t> next_file{0};
-  const auto sync_files = [&] {
-    for (std::size_t k = next_file++; k < files; k = next_file++) {
-      const Pending& p = pending[live[k / 2]];
-      sync_errors[k] = k % 2 == 0 ? sync(p.eml_fd, p.eml_tmp) : sync(p.json_fd, p.json_tmp);
+  if (mode_ == SpoolSync::file_system) {
+    if (files > 0) {
+      if (const int err = sync(folder_fd, dir_, SyncTarget::file_system)) {
+        const SpoolError e = failure("sync the file system of", dir_, err);
+        for (const std::size_t i : live) pending[i].give_up(e);
+      }
     }
-  };
-  // The helpers' jobs refer to this frame: it waits until every job it posted has run, not only
-  // until every file is synced (a job may start after the others have synced them all).
-  std::mutex mutex;
-  std::condition_variable all_done;
-  const std::size_t jobs = helpers_ && files > 1 ? std::min(files, sync_threads) - 1 : 0;
-  std::size_t running = jobs;  // the jobs posted that have not ended, under `mutex`
-  for (std::size_t h = 0; h < jobs; ++h) {
-    boost::asio::post(helpers_->pool, [&] {
-      sync_files();
-      const std::lock_guard<std::mutex> lock(mutex);
-      if (--running == 0) all_done.notify_one();
-    });
-  }
-  sync_files();
-  {
+  } else {
+    std::atomic<std::size_t> next_file{0};
+    const auto sync_files = [&] {
+      for (std::size_t k = next_file++; k < files; k = next_file++) {
+        const Pending& p = pending[live[k / 2]];
+        sync_errors[k] = k % 2 == 0 ? sync(p.eml_fd, p.eml_tmp, SyncTarget::file)
+                                    : sync(p.json_fd, p.json_tmp, SyncTarget::file);
+      }
+    };
+    // The helpers' jobs refer to this frame: it waits until every job it posted has run, not only
+    // until every file is synced (a job may start after the others have synced them all).
+    std::mutex mutex;
+    std::condition_variable all_done;
+    const std::size_t jobs = helpers_ && files > 1 ? std::min(files, sync_threads) - 1 : 0;
+    std::size_t running = jobs;  // the jobs posted that have not ended, under `mutex`
+    for (std::size_t h = 0; h < jobs; ++h) {
+      boost::asio::post(helpers_->pool, [&] {
+        sync_files();
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (--running == 0) all_done.notify_one();
+      });
+    }
+    sync_files();
     std::unique_lock<std::mutex> lock(mutex);
     all_done.wait(lock, [&] { return running == 0; });
   }
   for (std::size_t j = 0; j < live.size(); ++j) {
     Pending& p = pending[live[j]];
+    if (p.error) continue;
     if (const int err = sync_errors[2 * j]) {
       p.give_up(failure("sync", p.eml_tmp, err));
       continue;
@@ -257,18 +277,12 @@ std::vector<Expected<std::string, SpoolError>> Spool::store_batch(const std::vec
   }
   // 4. The folder, once for the batch: only now is any message of it acknowledged.
   if (any) {
-    std::optional<SpoolError> folder_error;
-    const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-      folder_error = failure("open the folder", dir_, errno);
-    } else {
-      if (const int err = sync(fd, dir_)) folder_error = failure("sync the folder", dir_, err);
-      ::close(fd);
-    }
-    if (folder_error) {
-      for (Pending& p : pending) {
-        if (!p.error) p.give_up(*folder_error);
-      }
+    if (const int err = sync(folder_fd, dir_, SyncTarget::folder)) folder_error = failure("sync the folder", dir_, err);
+  }
+  if (folder_fd >= 0) ::close(folder_fd);
+  if (folder_error) {
+    for (Pending& p : pending) {
+      if (!p.error) p.give_up(*folder_error);
     }
   }
   std::vector<Expected<std::string, SpoolError>> results;

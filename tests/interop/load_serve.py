@@ -120,10 +120,10 @@ def wait_fds(pid, want, timeout=15):
 
 
 # Under AddressSanitizer freed memory sits in a quarantine, which would read as growth: turn it off
-# (leaks are LeakSanitizer's business when serve exits).
+# (leaks are LeakSanitizer's business when serve exits). Set whether or not ASAN_OPTIONS is (a plain
+# `ctest` without the asan preset's environment): an unsanitized serve ignores it.
 env = dict(os.environ)
-if "ASAN_OPTIONS" in env:
-    env["ASAN_OPTIONS"] += ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0").lstrip(":")
 
 try:
     serve = harness.Serve(tlschan, config, scratch.path("spool"), tls=scratch, tls_listen=False, env=env,

@@ -146,6 +146,26 @@ try:
     finally:
         serve.clean_exit(checks, "limit serve")
 
+    # --spool-sync each-file (an fsync per file instead of one syncfs per batch): the same spool, the
+    # same 451 when it cannot be written.
+    serve = harness.Serve(tlschan, config, scratch.path("spool-each"), args=["--channel", "s_may", "--spool-sync", "each-file"],
+                          tls=scratch)
+    try:
+        text = b"Subject: each file\n\n..synced file by file\n"
+        rc, out, err = send(serve.port, "c_may", text)
+        ids = serve.spool_ids()
+        if checks.check(rc == 0 and len(ids) == 1, "send -> serve --spool-sync each-file: delivered", out + err):
+            meta, data = serve.spool_entry(ids[0])
+            checks.equal(data, text.replace(b"\n", b"\r\n"), "each-file: .eml is the data exactly")
+            checks.check(meta["tls"] is True, "each-file: .json says TLS", repr(meta))
+        shutil.rmtree(serve.spool)
+        rc, out, err = send(serve.port, "c_may", b"lost?\n")
+        checks.check(rc == 75 and "451 4.3.0" in out, "each-file, spool gone: 451 4.3.0, deferred (exit 75)", out + err)
+    finally:
+        serve.clean_exit(checks, "each-file serve")
+    rc, out, err = harness.run([tlschan, "serve", "--spool-sync", "every-file"], timeout=30)
+    checks.check(rc == 64 and "every-file" in err, "--spool-sync with an unknown value: usage error 64", out + err)
+
     # The grace deadline: an idle session gets 421 4.4.2 when it runs out, and serve exits.
     serve = harness.Serve(tlschan, config, scratch.path("spool-grace"), args=["--channel", "s_may", "--shutdown-grace", "2"])
     try:

@@ -1,7 +1,9 @@
 // The spool's group commit: Spool::store_batch on its own, and `tlschan serve`'s Server with a real
 // spool under many concurrent sessions. Each client checks, at the moment its 250 arrives, that its
 // message's files are in the spool, complete, and were synced before the folder sync that followed
-// their renames. Syncs go through a recording function, which also makes chosen syncs fail.
+// their renames. Syncs go through a recording function, which also makes chosen syncs fail. Both ways
+// of syncing a batch's files are tested: one sync of the file system (SpoolSync::file_system, the
+// default), and an fsync of each file (SpoolSync::each_file).
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -58,21 +60,40 @@ struct TempDir {
   }
 };
 
-// Every sync in order (the path given), and which ones fail.
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Every sync in order, and which ones fail. A file's sync is logged as its name, the folder's as "".
+// A sync of the file system is logged as "<file system>" followed by the name of every file in the
+// folder at that moment: those are the files it made durable.
 struct SyncLog {
   std::mutex mutex;
-  std::vector<std::string> synced;  // file names, "" for the folder
-  std::function<bool(const fs::path&)> fails = [](const fs::path&) { return false; };
+  std::vector<std::string> synced;
+  std::function<bool(const fs::path&, SyncTarget)> fails = [](const fs::path&, SyncTarget) { return false; };
   std::chrono::milliseconds folder_delay{0};
 
   SyncFunction function(const fs::path& folder) {
-    return [this, folder](int fd, const fs::path& path) -> int {
-      const bool is_folder = path == folder;
-      if (is_folder && folder_delay.count() > 0) std::this_thread::sleep_for(folder_delay);
-      if (fails(path)) return EIO;
-      if (::fsync(fd) != 0) return errno;
+    return [this, folder](int fd, const fs::path& path, SyncTarget target) -> int {
+      if (target == SyncTarget::folder && folder_delay.count() > 0) std::this_thread::sleep_for(folder_delay);
+      if (fails(path, target)) return EIO;
+      if ((target == SyncTarget::file_system ? ::syncfs(fd) : ::fsync(fd)) != 0) return errno;
       std::lock_guard lock(mutex);
-      synced.push_back(is_folder ? std::string() : path.filename().string());
+      switch (target) {
+        case SyncTarget::file:
+          synced.push_back(path.filename().string());
+          break;
+        case SyncTarget::folder:
+          synced.push_back(std::string());
+          break;
+        case SyncTarget::file_system:
+          synced.push_back("<file system>");
+          for (auto& name : names_in(folder)) synced.push_back(std::move(name));
+          break;
+      }
       return 0;
     };
   }
@@ -91,17 +112,90 @@ MessageAccepted message(int i) {
   return m;
 }
 
-std::vector<std::string> names_in(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
+std::vector<MessageAccepted> messages(int n) {
+  std::vector<MessageAccepted> all;
+  for (int i = 0; i < n; ++i) all.push_back(message(i));
+  return all;
+}
+
+std::vector<SpoolEntry> batch_of(const std::vector<MessageAccepted>& messages) {
+  std::vector<SpoolEntry> batch;
+  for (const auto& m : messages) batch.push_back({&m, std::chrono::system_clock::now()});
+  return batch;
+}
+
+TEST(SpoolBatch, TheDefaultSyncsTheFileSystemOnce) {
+  TempDir dir;
+  auto spool = Spool::open(dir.path);
+  ASSERT_TRUE(spool.has_value());
+  EXPECT_EQ(spool->mode(), SpoolSync::file_system);
+  // With the real syncfs and fsync: every message stored.
+  const auto all = messages(3);
+  const auto results = spool->store_batch(batch_of(all));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(results[i].has_value()) << results[i].error().message;
+    EXPECT_EQ(read_file(dir.path / (*results[i] + ".eml")), all[i].data);
+  }
+  EXPECT_EQ(names_in(dir.path).size(), 6u);
+}
+
+// The file system synced once, when every file of the batch is written under its temporary name and
+// none is renamed; then the renames; then the folder once.
+TEST(SpoolBatch, OneFileSystemSyncBeforeTheRenamesThenOneFolderSync) {
+  TempDir dir;
+  SyncLog log;
+  std::vector<std::string> at_folder_sync;
+  const fs::path folder = dir.path;
+  log.fails = [&](const fs::path&, SyncTarget target) {
+    if (target == SyncTarget::folder) at_folder_sync = names_in(folder);
+    return false;
+  };
+  auto spool = Spool::open(dir.path, log.function(dir.path), SpoolSync::file_system);
+  ASSERT_TRUE(spool.has_value());
+  const auto all = messages(5);
+  const auto results = spool->store_batch(batch_of(all));
+  const auto synced = log.snapshot();
+  ASSERT_EQ(synced.size(), 1u + 10u + 1u);  // the file system (the 10 files it saw), the folder
+  EXPECT_EQ(synced.front(), "<file system>");
+  EXPECT_EQ(synced.back(), "");
+  std::vector<std::string> expected_tmp, expected_final;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(results[i].has_value()) << results[i].error().message;
+    const std::string& id = *results[i];
+    for (const char* ext : {".eml", ".json"}) {
+      expected_tmp.push_back("." + id + ext + ".tmp");
+      expected_final.push_back(id + ext);
+    }
+    EXPECT_EQ(read_file(dir.path / (id + ".eml")), all[i].data);
+  }
+  std::sort(expected_tmp.begin(), expected_tmp.end());
+  std::sort(expected_final.begin(), expected_final.end());
+  EXPECT_EQ(std::vector<std::string>(synced.begin() + 1, synced.end() - 1), expected_tmp);
+  EXPECT_EQ(at_folder_sync, expected_final);
+  EXPECT_EQ(names_in(dir.path), expected_final);
+}
+
+TEST(SpoolBatch, AFileSystemSyncFailureFailsEveryMessageOfTheBatchAndLeavesNothing) {
+  TempDir dir;
+  SyncLog log;
+  log.fails = [](const fs::path&, SyncTarget target) { return target == SyncTarget::file_system; };
+  auto spool = Spool::open(dir.path, log.function(dir.path));
+  ASSERT_TRUE(spool.has_value());
+  const auto all = messages(4);
+  const auto results = spool->store_batch(batch_of(all));
+  ASSERT_EQ(results.size(), 4u);
+  for (const auto& r : results) {
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("cannot sync the file system of"), std::string::npos) << r.error().message;
+  }
+  EXPECT_TRUE(log.snapshot().empty());  // no folder sync either: nothing was renamed
+  EXPECT_TRUE(names_in(dir.path).empty());
 }
 
 TEST(SpoolBatch, EveryMessageStoredWithOneFolderSyncAfterEveryFileSync) {
   TempDir dir;
   SyncLog log;
-  auto spool = Spool::open(dir.path, log.function(dir.path));
+  auto spool = Spool::open(dir.path, log.function(dir.path), SpoolSync::each_file);
   ASSERT_TRUE(spool.has_value());
   std::vector<MessageAccepted> messages;
   for (int i = 0; i < 5; ++i) messages.push_back(message(i));
@@ -134,15 +228,18 @@ TEST(SpoolBatch, BatchesFromTwoThreadsShareTheSpoolsOwnSyncThreads) {
   std::mutex mutex;
   std::set<pid_t> syncing_threads;
   std::map<std::string, int> file_syncs;
-  auto spool = Spool::open(dir.path, [&](int fd, const fs::path& path) -> int {
-    // Long enough that every thread of a batch takes a file.
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    if (::fsync(fd) != 0) return errno;
-    std::lock_guard lock(mutex);
-    syncing_threads.insert(::gettid());
-    if (path != dir.path) ++file_syncs[path.filename().string()];
-    return 0;
-  });
+  auto spool = Spool::open(
+      dir.path,
+      [&](int fd, const fs::path& path, SyncTarget target) -> int {
+        // Long enough that every thread of a batch takes a file.
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (::fsync(fd) != 0) return errno;
+        std::lock_guard lock(mutex);
+        syncing_threads.insert(::gettid());
+        if (target == SyncTarget::file) ++file_syncs[path.filename().string()];
+        return 0;
+      },
+      SpoolSync::each_file);
   ASSERT_TRUE(spool.has_value());
   constexpr int batches = 6, per_batch = 8;
   std::vector<MessageAccepted> messages;
@@ -172,10 +269,10 @@ TEST(SpoolBatch, BatchesFromTwoThreadsShareTheSpoolsOwnSyncThreads) {
 TEST(SpoolBatch, AFileSyncFailureFailsThatMessageAloneAndLeavesNothingOfIt) {
   TempDir dir;
   SyncLog log;
-  log.fails = [](const fs::path& p) {
+  log.fails = [](const fs::path& p, SyncTarget) {
     return p.filename().string().ends_with(".eml.tmp") && read_file(p).find("body 2") != std::string::npos;
   };
-  auto spool = Spool::open(dir.path, log.function(dir.path));
+  auto spool = Spool::open(dir.path, log.function(dir.path), SpoolSync::each_file);
   ASSERT_TRUE(spool.has_value());
   std::vector<MessageAccepted> messages;
   for (int i = 0; i < 4; ++i) messages.push_back(message(i));
@@ -191,12 +288,19 @@ TEST(SpoolBatch, AFileSyncFailureFailsThatMessageAloneAndLeavesNothingOfIt) {
   for (const auto& n : names) EXPECT_EQ(read_file(dir.path / n).find("body 2"), std::string::npos) << n;
 }
 
-TEST(SpoolBatch, AFolderSyncFailureFailsEveryMessageOfTheBatch) {
+class SpoolModes : public testing::TestWithParam<SpoolSync> {};
+
+INSTANTIATE_TEST_SUITE_P(BothWays, SpoolModes, testing::Values(SpoolSync::file_system, SpoolSync::each_file),
+                         [](const testing::TestParamInfo<SpoolSync>& info) {
+                           return info.param == SpoolSync::file_system ? std::string("FileSystem")
+                                                                       : std::string("EachFile");
+                         });
+
+TEST_P(SpoolModes, AFolderSyncFailureFailsEveryMessageOfTheBatch) {
   TempDir dir;
   SyncLog log;
-  const fs::path folder = dir.path;
-  log.fails = [folder](const fs::path& p) { return p == folder; };
-  auto spool = Spool::open(dir.path, log.function(dir.path));
+  log.fails = [](const fs::path&, SyncTarget target) { return target == SyncTarget::folder; };
+  auto spool = Spool::open(dir.path, log.function(dir.path), GetParam());
   ASSERT_TRUE(spool.has_value());
   std::vector<MessageAccepted> messages;
   for (int i = 0; i < 3; ++i) messages.push_back(message(i));
@@ -223,8 +327,8 @@ struct Outcome {
   bool synced_before_folder = false;
 };
 
-std::vector<Outcome> run_clients(const fs::path& dir, SyncLog& log, int clients) {
-  auto spool = Spool::open(dir, log.function(dir));
+std::vector<Outcome> run_clients(const fs::path& dir, SyncLog& log, int clients, SpoolSync mode) {
+  auto spool = Spool::open(dir, log.function(dir), mode);
   EXPECT_TRUE(spool.has_value());
   boost::asio::io_context io(1);
   std::ostream no_log(nullptr);
@@ -303,12 +407,12 @@ std::vector<Outcome> run_clients(const fs::path& dir, SyncLog& log, int clients)
   return outcomes;
 }
 
-TEST(SpoolServer, ConcurrentSessionsGetTheir250OnlyOnceTheirMessageIsSynced) {
+TEST_P(SpoolModes, ConcurrentSessionsGetTheir250OnlyOnceTheirMessageIsSynced) {
   TempDir dir;
   SyncLog log;
   log.folder_delay = std::chrono::milliseconds(20);  // messages pile up behind a sync: batches
   constexpr int clients = 40;
-  const auto outcomes = run_clients(dir.path, log, clients);
+  const auto outcomes = run_clients(dir.path, log, clients, GetParam());
   for (int i = 0; i < clients; ++i) {
     EXPECT_TRUE(outcomes[i].reply.starts_with("250 ")) << i << ": " << outcomes[i].reply;
     EXPECT_TRUE(outcomes[i].in_spool) << i;
@@ -317,20 +421,26 @@ TEST(SpoolServer, ConcurrentSessionsGetTheir250OnlyOnceTheirMessageIsSynced) {
   }
   const auto synced = log.snapshot();
   const auto folder_syncs = std::count(synced.begin(), synced.end(), "");
-  EXPECT_EQ(synced.size() - static_cast<std::size_t>(folder_syncs), 2u * clients);
+  if (GetParam() == SpoolSync::each_file) {
+    EXPECT_EQ(synced.size() - static_cast<std::size_t>(folder_syncs), 2u * clients);
+  } else {
+    const auto file_system_syncs = std::count(synced.begin(), synced.end(), "<file system>");
+    EXPECT_EQ(file_system_syncs, folder_syncs);
+  }
   EXPECT_LT(folder_syncs, clients) << "no batch held more than one message";
 }
 
-TEST(SpoolServer, ASyncFailureGives451AndNoSpoolEntryWhileTheBatchGoesOn) {
+// A file's own sync failing (SpoolSync::each_file): its message alone is refused.
+TEST(SpoolServer, AFileSyncFailureGives451AndNoSpoolEntryWhileTheBatchGoesOn) {
   TempDir dir;
   SyncLog log;
   log.folder_delay = std::chrono::milliseconds(20);
-  log.fails = [](const fs::path& p) {
+  log.fails = [](const fs::path& p, SyncTarget) {
     return p.filename().string().ends_with(".json.tmp") &&
            read_file(p).find("\"sender-7@client.tlschan.test\"") != std::string::npos;
   };
   constexpr int clients = 20;
-  const auto outcomes = run_clients(dir.path, log, clients);
+  const auto outcomes = run_clients(dir.path, log, clients, SpoolSync::each_file);
   for (int i = 0; i < clients; ++i) {
     if (i == 7) {
       EXPECT_TRUE(outcomes[i].reply.starts_with("451 ")) << outcomes[i].reply;
@@ -343,13 +453,27 @@ TEST(SpoolServer, ASyncFailureGives451AndNoSpoolEntryWhileTheBatchGoesOn) {
   EXPECT_EQ(names_in(dir.path).size(), 2u * (clients - 1));
 }
 
-TEST(SpoolServer, AFolderSyncFailureGives451ToEverySessionOfTheBatch) {
+// The file system's sync failing (SpoolSync::file_system): every message of the batch is refused,
+// and nothing of them stays.
+TEST(SpoolServer, AFileSystemSyncFailureGives451ToEverySessionOfTheBatch) {
   TempDir dir;
   SyncLog log;
-  const fs::path folder = dir.path;
-  log.fails = [folder](const fs::path& p) { return p == folder; };
+  log.fails = [](const fs::path&, SyncTarget target) { return target == SyncTarget::file_system; };
   constexpr int clients = 10;
-  const auto outcomes = run_clients(dir.path, log, clients);
+  const auto outcomes = run_clients(dir.path, log, clients, SpoolSync::file_system);
+  for (int i = 0; i < clients; ++i) {
+    EXPECT_TRUE(outcomes[i].reply.starts_with("451 ")) << i << ": " << outcomes[i].reply;
+    EXPECT_FALSE(outcomes[i].in_spool) << i;
+  }
+  EXPECT_TRUE(names_in(dir.path).empty());
+}
+
+TEST_P(SpoolModes, AFolderSyncFailureGives451ToEverySessionOfTheBatch) {
+  TempDir dir;
+  SyncLog log;
+  log.fails = [](const fs::path&, SyncTarget target) { return target == SyncTarget::folder; };
+  constexpr int clients = 10;
+  const auto outcomes = run_clients(dir.path, log, clients, GetParam());
   for (int i = 0; i < clients; ++i) {
     EXPECT_TRUE(outcomes[i].reply.starts_with("451 ")) << i << ": " << outcomes[i].reply;
     EXPECT_FALSE(outcomes[i].in_spool) << i;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tlschan/config.hpp"
+#include "tlschan/net/spool.hpp"
 #include "tlschan/time.hpp"
 
 namespace tlschan::net {
@@ -26,6 +27,7 @@ struct ServeSettings {
   std::string cert_file;
   std::string key_file;
   std::filesystem::path spool_dir;        // empty: a new folder under the temporary folder
+  SpoolSync spool_sync = SpoolSync::file_system;  // how a batch of messages is synced
   // Used when config_dir is empty (the tlschan command passes its embedded default). Then, and
   // only then, no --cert means a throw-away self-signed certificate made in memory, and a
   // dispatcher port that cannot be bound (privileged, taken) is replaced by a free one.

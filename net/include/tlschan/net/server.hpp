@@ -32,7 +32,7 @@ struct ServerOptions {
   Duration shutdown_grace = seconds(30);        // after SIGINT/SIGTERM, how long sessions in flight may go on
   Duration close_linger = seconds(5);           // how long a finished session's last bytes may take to leave
   std::size_t max_pending_output = 256 * 1024;  // past this much unsent output, reading pauses
-  std::size_t spool_threads = 2;
+  std::size_t spool_threads = 0;  // batches stored at once; 0: Spool::batches_in_flight()
 };
 
 struct ServerCounters {
