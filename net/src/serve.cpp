@@ -280,8 +280,9 @@ int run_serve(const ServeSettings& given, std::ostream& out, std::ostream& err) 
         << bound->port() << " service=" << service << " channel=" << channel
         << " server-policy=" << to_string(policy) << " switch=" << target.value_or("-") << std::endl;
   }
-  out << "ready: spool " << spool->dir().string() << ", at most " << options.max_connections << " connections"
-      << std::endl;
+  out << "ready: spool " << spool->dir().string() << " (synced "
+      << (spool->mode() == SpoolSync::file_system ? "by file system" : "file by file") << "), at most "
+      << options.max_connections << " connections" << std::endl;
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   bool all_closed = false;

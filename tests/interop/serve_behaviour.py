@@ -6,6 +6,7 @@ accepting and lets sessions in flight finish up to the grace deadline.
 usage: serve_behaviour.py TLSCHAN"""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -76,6 +77,11 @@ try:
     serve = harness.Serve(tlschan, config, scratch.path("spool"), args=["--channel", "s_may", "--max-connections", "2"],
                           tls=scratch)
     try:
+        # The default syncs a batch by file system where the kernel's syncfs reports every error.
+        kernel = tuple(int(x) for x in re.match(r"(\d+)\.(\d+)", os.uname().release).groups())
+        want = "(synced by file system)" if kernel >= (5, 17) else "(synced file by file)"
+        checks.check(want in serve.output(), f"the default spool sync on Linux {kernel[0]}.{kernel[1]}: {want}",
+                     serve.output())
         # send -> serve: the .eml is the data as given, LF turned into CRLF, dot-unstuffed.
         text = b"Subject: round trip\n\n.one leading dot\n..two leading dots\n.\nlast line without end"
         rc, out, err = send(serve.port, "c_may", text)
@@ -151,6 +157,8 @@ try:
     serve = harness.Serve(tlschan, config, scratch.path("spool-each"), args=["--channel", "s_may", "--spool-sync", "each-file"],
                           tls=scratch)
     try:
+        checks.check("(synced file by file)" in serve.output(), "each-file: serve says it syncs file by file",
+                     serve.output())
         text = b"Subject: each file\n\n..synced file by file\n"
         rc, out, err = send(serve.port, "c_may", text)
         ids = serve.spool_ids()

@@ -124,11 +124,17 @@ std::vector<SpoolEntry> batch_of(const std::vector<MessageAccepted>& messages) {
   return batch;
 }
 
-TEST(SpoolBatch, TheDefaultSyncsTheFileSystemOnce) {
+// Without a sync function of its own, the spool syncs by file system where the kernel's syncfs reports
+// every error, and file by file where it does not; with the real syscalls, every message is stored.
+TEST(SpoolBatch, TheDefaultSyncsByFileSystemWhereTheKernelReportsEveryError) {
   TempDir dir;
   auto spool = Spool::open(dir.path);
   ASSERT_TRUE(spool.has_value());
-  EXPECT_EQ(spool->mode(), SpoolSync::file_system);
+  EXPECT_EQ(spool->mode(),
+            Spool::file_system_sync_reports_errors() ? SpoolSync::file_system : SpoolSync::each_file);
+  SyncLog log;
+  EXPECT_EQ(Spool::open(dir.path, log.function(dir.path))->mode(), SpoolSync::file_system);
+  EXPECT_EQ(Spool::open(dir.path, {}, SpoolSync::each_file)->mode(), SpoolSync::each_file);
   // With the real syncfs and fsync: every message stored.
   const auto all = messages(3);
   const auto results = spool->store_batch(batch_of(all));
@@ -295,6 +301,24 @@ INSTANTIATE_TEST_SUITE_P(BothWays, SpoolModes, testing::Values(SpoolSync::file_s
                            return info.param == SpoolSync::file_system ? std::string("FileSystem")
                                                                        : std::string("EachFile");
                          });
+
+// The folder gone when a batch comes: every message gets that error, and nothing is made.
+TEST_P(SpoolModes, AFolderThatCannotBeOpenedFailsEveryMessageWithThatError) {
+  TempDir dir;
+  SyncLog log;
+  auto spool = Spool::open(dir.path / "spool", log.function(dir.path / "spool"), GetParam());
+  ASSERT_TRUE(spool.has_value());
+  fs::remove(dir.path / "spool");
+  const auto all = messages(3);
+  const auto results = spool->store_batch(batch_of(all));
+  ASSERT_EQ(results.size(), 3u);
+  for (const auto& r : results) {
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("cannot open the folder"), std::string::npos) << r.error().message;
+  }
+  EXPECT_TRUE(log.snapshot().empty());
+  EXPECT_FALSE(fs::exists(dir.path / "spool"));
+}
 
 TEST_P(SpoolModes, AFolderSyncFailureFailsEveryMessageOfTheBatch) {
   TempDir dir;

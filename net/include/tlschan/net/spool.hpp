@@ -32,8 +32,9 @@ enum class SpoolSync {
   // One syncfs(2) of the spool's file system for the whole batch: every dirty file of that file
   // system is written once and the device's cache flushed once, whatever the batch's size. It also
   // writes what other programs left unwritten on that file system, so a batch waits for that too.
-  // A failure fails every message of the batch (syncfs cannot say whose file it was). Linux only,
-  // where syncfs reports write-back errors (5.8 and later).
+  // A failure fails every message of the batch (syncfs cannot say whose file it was). Linux only:
+  // syncfs reports the file system's write-back errors since 5.8, and the errors of its own
+  // commit and flush since 5.17; on an older kernel Spool::open syncs each file instead.
   file_system,
   // An fsync(2) of each file, up to eight at once: only the batch's own files are written, each
   // with its own flush of the device's cache; a failure fails that file's message alone.
@@ -57,7 +58,11 @@ struct SpoolEntry {
 
 class Spool {
  public:
-  // Creates the folder if needed and checks that it is a folder.
+  // Creates the folder if needed and checks that it is a folder. SpoolSync::file_system becomes
+  // each_file on a kernel whose syncfs does not report every error (before Linux 5.17), unless a
+  // test gives its own sync function; mode() says which one the spool uses.
+  // Whether a stacked file system (overlayfs) passes the errors of the one under it to syncfs is not
+  // known here: give each_file there.
   static Expected<Spool, SpoolError> open(const std::filesystem::path& dir, SyncFunction sync = {},
                                           SpoolSync mode = SpoolSync::file_system);
 
@@ -81,6 +86,8 @@ class Spool {
 
   const std::filesystem::path& dir() const { return dir_; }
   SpoolSync mode() const { return mode_; }
+  // Whether this kernel's syncfs reports every error of a sync (Linux 5.17 and later).
+  static bool file_system_sync_reports_errors();
 
   // How many batches a server should have stored at once, by the spool's SpoolSync: one with
   // file_system (a batch waits for the last, then takes every message that came meanwhile; a second
