@@ -217,7 +217,7 @@ std::vector<Expected<std::string, SpoolError>> Spool::store_batch(const std::vec
   }
   std::vector<std::size_t> live;
   for (std::size_t i = 0; i < pending.size(); ++i) {
-    if (!pending[i].error && !folder_error) live.push_back(i);
+    if (!pending[i].error) live.push_back(i);
   }
   // 2. Every file synced: by one sync of the file system, or file by file, several at once (syncs
   // in flight together share the file system's journal commits and cache flushes, where one after
@@ -225,11 +225,9 @@ std::vector<Expected<std::string, SpoolError>> Spool::store_batch(const std::vec
   const std::size_t files = 2 * live.size();
   std::vector<int> sync_errors(files, 0);
   if (mode_ == SpoolSync::file_system) {
-    if (files > 0) {
-      if (const int err = sync(folder_fd, dir_, SyncTarget::file_system)) {
-        const SpoolError e = failure("sync the file system of", dir_, err);
-        for (const std::size_t i : live) pending[i].give_up(e);
-      }
+    const int err = files > 0 ? sync(folder_fd, dir_, SyncTarget::file_system) : 0;
+    for (const std::size_t i : live) {
+      if (err) pending[i].give_up(failure("sync the file system of", dir_, err));
     }
   } else {
     std::atomic<std::size_t> next_file{0};

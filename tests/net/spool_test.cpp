@@ -28,6 +28,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -126,6 +127,16 @@ std::vector<SpoolEntry> batch_of(const std::vector<MessageAccepted>& messages) {
 
 // Without a sync function of its own, the spool syncs by file system where the kernel's syncfs reports
 // every error, and file by file where it does not; with the real syscalls, every message is stored.
+// Every result is an error that says `why`.
+void expect_every_message_failed(const std::vector<Expected<std::string, SpoolError>>& results,
+                                 std::string_view why) {
+  for (const auto& r : results) {
+    EXPECT_FALSE(r.has_value());
+    if (r) continue;
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(SpoolBatch, TheDefaultSyncsByFileSystemWhereTheKernelReportsEveryError) {
   TempDir dir;
   auto spool = Spool::open(dir.path);
@@ -190,10 +201,7 @@ TEST(SpoolBatch, AFileSystemSyncFailureFailsEveryMessageOfTheBatchAndLeavesNothi
   const auto all = messages(4);
   const auto results = spool->store_batch(batch_of(all));
   ASSERT_EQ(results.size(), 4u);
-  for (const auto& r : results) {
-    ASSERT_FALSE(r.has_value());
-    EXPECT_NE(r.error().message.find("cannot sync the file system of"), std::string::npos) << r.error().message;
-  }
+  expect_every_message_failed(results, "cannot sync the file system of");
   EXPECT_TRUE(log.snapshot().empty());  // no folder sync either: nothing was renamed
   EXPECT_TRUE(names_in(dir.path).empty());
 }
@@ -203,11 +211,8 @@ TEST(SpoolBatch, EveryMessageStoredWithOneFolderSyncAfterEveryFileSync) {
   SyncLog log;
   auto spool = Spool::open(dir.path, log.function(dir.path), SpoolSync::each_file);
   ASSERT_TRUE(spool.has_value());
-  std::vector<MessageAccepted> messages;
-  for (int i = 0; i < 5; ++i) messages.push_back(message(i));
-  std::vector<SpoolEntry> batch;
-  for (const auto& m : messages) batch.push_back({&m, std::chrono::system_clock::now()});
-  const auto results = spool->store_batch(batch);
+  const auto all = messages(5);
+  const auto results = spool->store_batch(batch_of(all));
   ASSERT_EQ(results.size(), 5u);
   const auto synced = log.snapshot();
   ASSERT_EQ(synced.size(), 11u);  // two files per message, then the folder once
@@ -215,9 +220,9 @@ TEST(SpoolBatch, EveryMessageStoredWithOneFolderSyncAfterEveryFileSync) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(results[i].has_value()) << results[i].error().message;
     const std::string& id = *results[i];
-    EXPECT_EQ(read_file(dir.path / (id + ".eml")), messages[i].data);
+    EXPECT_EQ(read_file(dir.path / (id + ".eml")), all[i].data);
     const auto meta = nlohmann::json::parse(read_file(dir.path / (id + ".json")));
-    EXPECT_EQ(meta["mail_from"], messages[i].envelope.mail_from);
+    EXPECT_EQ(meta["mail_from"], all[i].envelope.mail_from);
     EXPECT_NE(std::find(synced.begin(), synced.end() - 1, "." + id + ".eml.tmp"), synced.end() - 1);
     EXPECT_NE(std::find(synced.begin(), synced.end() - 1, "." + id + ".json.tmp"), synced.end() - 1);
   }
@@ -280,11 +285,8 @@ TEST(SpoolBatch, AFileSyncFailureFailsThatMessageAloneAndLeavesNothingOfIt) {
   };
   auto spool = Spool::open(dir.path, log.function(dir.path), SpoolSync::each_file);
   ASSERT_TRUE(spool.has_value());
-  std::vector<MessageAccepted> messages;
-  for (int i = 0; i < 4; ++i) messages.push_back(message(i));
-  std::vector<SpoolEntry> batch;
-  for (const auto& m : messages) batch.push_back({&m, std::chrono::system_clock::now()});
-  const auto results = spool->store_batch(batch);
+  const auto all = messages(4);
+  const auto results = spool->store_batch(batch_of(all));
   ASSERT_EQ(results.size(), 4u);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(results[i].has_value(), i != 2) << i;
   ASSERT_FALSE(results[2].has_value());
@@ -312,10 +314,7 @@ TEST_P(SpoolModes, AFolderThatCannotBeOpenedFailsEveryMessageWithThatError) {
   const auto all = messages(3);
   const auto results = spool->store_batch(batch_of(all));
   ASSERT_EQ(results.size(), 3u);
-  for (const auto& r : results) {
-    ASSERT_FALSE(r.has_value());
-    EXPECT_NE(r.error().message.find("cannot open the folder"), std::string::npos) << r.error().message;
-  }
+  expect_every_message_failed(results, "cannot open the folder");
   EXPECT_TRUE(log.snapshot().empty());
   EXPECT_FALSE(fs::exists(dir.path / "spool"));
 }
@@ -326,18 +325,12 @@ TEST_P(SpoolModes, AFolderSyncFailureFailsEveryMessageOfTheBatch) {
   log.fails = [](const fs::path&, SyncTarget target) { return target == SyncTarget::folder; };
   auto spool = Spool::open(dir.path, log.function(dir.path), GetParam());
   ASSERT_TRUE(spool.has_value());
-  std::vector<MessageAccepted> messages;
-  for (int i = 0; i < 3; ++i) messages.push_back(message(i));
-  std::vector<SpoolEntry> batch;
-  for (const auto& m : messages) batch.push_back({&m, std::chrono::system_clock::now()});
-  const auto results = spool->store_batch(batch);
-  for (const auto& r : results) {
-    ASSERT_FALSE(r.has_value());
-    EXPECT_NE(r.error().message.find("cannot sync the folder"), std::string::npos) << r.error().message;
-  }
+  const auto all = messages(3);
+  const auto results = spool->store_batch(batch_of(all));
+  expect_every_message_failed(results, "cannot sync the folder");
   EXPECT_TRUE(names_in(dir.path).empty());
   // store() is a batch of one, with the same rule.
-  EXPECT_FALSE(spool->store(messages[0], std::chrono::system_clock::now()).has_value());
+  EXPECT_FALSE(spool->store(all[0], std::chrono::system_clock::now()).has_value());
   EXPECT_TRUE(names_in(dir.path).empty());
 }
 
