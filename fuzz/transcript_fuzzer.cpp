@@ -13,6 +13,7 @@
 // Larger scenarios are not run: more than 3 messages, 4 KiB of body or script bytes, 2 scripts or
 // faults, or a retry schedule of more than 8 attempts.
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -92,17 +93,35 @@ void replay(const sim::Scenario& s, std::uint64_t seed) {
 }
 
 // What a terminal or a browser is shown: LF and printable ASCII, or valid UTF-8 (xml_text keeps it).
+// The diagrams are mostly ASCII, so blocks of 64 octets are checked with a table, one branch a block,
+// and only a block that holds another octet is looked at octet by octet.
 bool shows_only_safe_octets(const std::string& s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '\n' || (c >= 0x20 && c < 0x7f)) continue;
-    if (c < 0x80) return false;
-    std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (n == 0 || c > 0xf4 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+  static const std::array<unsigned char, 256> unsafe = [] {
+    std::array<unsigned char, 256> t{};
+    for (std::size_t c = 0; c < t.size(); ++c) t[c] = c != '\n' && (c < 0x20 || c >= 0x7f);
+    return t;
+  }();
+  constexpr std::size_t block = 64;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t end = std::min(s.size(), i + block);
+    unsigned char any = 0;
+    for (std::size_t k = i; k < end; ++k) any |= unsafe[static_cast<unsigned char>(s[k])];
+    if (any == 0) {
+      i = end;
+      continue;
     }
-    i += n - 1;
+    for (; i < end; ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (!unsafe[c]) continue;
+      if (c < 0x80) return false;
+      std::size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+      if (n == 0 || c > 0xf4 || i + n > s.size()) return false;
+      for (std::size_t k = 1; k < n; ++k) {
+        if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+      }
+      i += n - 1;
+    }
   }
   return true;
 }
@@ -116,11 +135,12 @@ void draw(std::string_view text) {
   const std::string svg = views::diagram_svg(*s);
   const std::string page = views::diagram_html(*s);
   const std::string terminal = views::diagram_text(*s);
-  TLSCHAN_FUZZ_CHECK(shows_only_safe_octets(svg) && shows_only_safe_octets(page) && shows_only_safe_octets(terminal),
+  // The page draws the diagram again, on its own: the same transcript draws the same SVG both times.
+  TLSCHAN_FUZZ_CHECK(page.find(svg) != std::string::npos, "the same transcript drew two diagrams");
+  // The page holds the SVG: checking the page checks both.
+  TLSCHAN_FUZZ_CHECK(shows_only_safe_octets(page) && shows_only_safe_octets(terminal),
                      "a diagram holds an unescaped control octet or invalid UTF-8");
-  TLSCHAN_FUZZ_CHECK(page.find("<script") == std::string::npos && svg.find("<script") == std::string::npos,
-                     "the input's markup reached the page");
-  TLSCHAN_FUZZ_CHECK(views::diagram_svg(*s) == svg, "the same transcript drew two diagrams");
+  TLSCHAN_FUZZ_CHECK(page.find("<script") == std::string::npos, "the input's markup reached the page");
 }
 
 }  // namespace

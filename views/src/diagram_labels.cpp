@@ -16,28 +16,26 @@ std::string cut(std::string line) {
   return line;
 }
 
-// Bytes as lines: each CRLF (or LF) ends a line; the line is escaped the transcript's way.
-std::vector<std::string> byte_lines(const std::string& bytes) {
+// Bytes as lines, folded to at most `room`: each CRLF (or LF) ends a line; a line is escaped the
+// transcript's way and cut at the width. When there are more lines, the first room - 1 are kept
+// (the others are counted, not escaped) and a last one says how many more there were.
+std::vector<std::string> folded_lines(const std::string& bytes, std::size_t room) {
   std::vector<std::string> lines;
+  std::size_t count = 0;
   std::size_t at = 0;
   while (at < bytes.size()) {
     auto lf = bytes.find('\n', at);
     std::size_t end = lf == std::string::npos ? bytes.size() : lf;
     std::size_t text_end = end;
     if (lf != std::string::npos && text_end > at && bytes[text_end - 1] == '\r') --text_end;
-    lines.push_back(escape_bytes(std::string_view(bytes).substr(at, text_end - at)));
+    if (++count <= room) lines.push_back(cut(escape_bytes(std::string_view(bytes).substr(at, text_end - at))));
     at = lf == std::string::npos ? bytes.size() : lf + 1;
   }
-  return lines;
-}
-
-std::vector<std::string> fold(std::vector<std::string> lines, std::size_t total_bytes, std::size_t room) {
-  if (lines.size() > room) {
-    const std::size_t more = lines.size() - (room - 1);
+  if (count > room) {
     lines.resize(room - 1);
-    lines.push_back("... " + std::to_string(more) + " more lines (" + std::to_string(total_bytes) + " bytes in all)");
+    lines.push_back(cut("... " + std::to_string(count - (room - 1)) + " more lines (" + std::to_string(bytes.size()) +
+                        " bytes in all)"));
   }
-  for (auto& l : lines) l = cut(std::move(l));
   return lines;
 }
 
@@ -45,10 +43,10 @@ std::vector<std::string> fold(std::vector<std::string> lines, std::size_t total_
 
 std::vector<std::string> segment_label(const DiagramEvent& e) {
   if (e.tls) return {"TLS " + std::to_string(e.tls_bytes) + " bytes"};
-  std::vector<std::string> lines = byte_lines(e.text);
+  std::vector<std::string> lines = folded_lines(e.text, label_lines_max);
   if (lines.empty()) lines.emplace_back();
-  if (e.inside_tls) lines.front() = "in TLS: " + lines.front();
-  return fold(std::move(lines), e.text.size(), label_lines_max);
+  if (e.inside_tls) lines.front() = cut("in TLS: " + lines.front());
+  return lines;
 }
 
 std::vector<std::string> meddler_label(const DiagramEvent& e) {
@@ -57,7 +55,7 @@ std::vector<std::string> meddler_label(const DiagramEvent& e) {
     lines.push_back(cut("\"" + escape_bytes(e.old_bytes) + "\" -> \"" + escape_bytes(e.bytes) + "\""));
     return lines;
   }
-  auto more = fold(byte_lines(e.bytes), e.bytes.size(), label_lines_max);
+  auto more = folded_lines(e.bytes, label_lines_max);
   lines.insert(lines.end(), more.begin(), more.end());
   return lines;
 }
