@@ -1,24 +1,28 @@
 #include "config_lines.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <utility>
 
 namespace tlschan::config_text {
 
+namespace {
+
+unsigned char octet(char c) { return static_cast<unsigned char>(c); }
+
+}  // namespace
+
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  for (char& c : out) c = octets.lower[octet(c)];
   return out;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
+    if (octets.lower[octet(a[i])] != octets.lower[octet(b[i])]) return false;
   }
   return true;
 }
@@ -47,7 +51,7 @@ std::string in_quotes(std::string_view word) {
 }
 
 bool is_blank(char c) {
-  return c == ' ' || c == '\t';
+  return octets.blank[octet(c)] != 0;
 }
 
 std::string_view trim(std::string_view s) {
@@ -58,8 +62,12 @@ std::string_view trim(std::string_view s) {
 
 void ErrorSink::error(SourcePosition at, std::string message) {
   if (full_) return;
+  // Every error here has this sink's file and severity: the same error is the same position and message.
+  if (std::any_of(errors_.begin(), errors_.end(),
+                  [&](const Diagnostic& e) { return e.position == at && e.message == message; })) {
+    return;
+  }
   Diagnostic d{file_, at, Severity::error, std::move(message)};
-  if (std::find(errors_.begin(), errors_.end(), d) != errors_.end()) return;
   if (errors_.empty()) errors_.reserve(16);  // one allocation for the few errors most files have
   if (errors_.size() == max_errors) {
     errors_.push_back({file_, at, Severity::error, "too many errors, stopping here"});
@@ -79,14 +87,19 @@ std::vector<Diagnostic> ErrorSink::take() {
 
 namespace {
 
-bool is_control(unsigned char c) {
-  return (c < 0x20 && c != '\t') || c == 0x7f;
-}
-
 std::string hex_byte(unsigned char c) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "0x%02x", c);
   return buf;
+}
+
+// The first control character of a line, or its end. Most lines have none: their octets are
+// looked up and or-ed together, with no branch an octet, and only a line that holds one is searched.
+std::string_view::const_iterator find_control(std::string_view line) {
+  unsigned char any = 0;
+  for (const char c : line) any |= octets.control[octet(c)];
+  if (any == 0) return line.end();
+  return std::find_if(line.begin(), line.end(), [](char c) { return octets.control[octet(c)] != 0; });
 }
 
 }  // namespace
@@ -95,7 +108,9 @@ std::vector<PhysicalLine> split_lines(std::string_view text, ErrorSink& errors) 
   constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";  // some editors start a file with it
   if (text.substr(0, utf8_bom.size()) == utf8_bom) text.remove_prefix(utf8_bom.size());
   std::vector<PhysicalLine> lines;
-  lines.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  std::size_t line_ends = 0;
+  for (std::size_t lf = text.find('\n'); lf != std::string_view::npos; lf = text.find('\n', lf + 1)) ++line_ends;
+  lines.reserve(line_ends + 1);
   std::size_t number = 0;
   while (!text.empty()) {
     const std::size_t lf = text.find('\n');
@@ -108,10 +123,7 @@ std::vector<PhysicalLine> split_lines(std::string_view text, ErrorSink& errors) 
                                                       " bytes, expected at most " +
                                                       std::to_string(max_line_length));
       pl.damaged = true;
-    } else if (const auto bad =
-                   std::find_if(line.begin(), line.end(),
-                                [](char c) { return is_control(static_cast<unsigned char>(c)); });
-               bad != line.end()) {
+    } else if (const auto bad = find_control(line); bad != line.end()) {
       errors.error(
           {number, static_cast<std::size_t>(bad - line.begin()) + 1},
           "found the control character " + hex_byte(static_cast<unsigned char>(*bad)) + ", expected text");
@@ -123,8 +135,8 @@ std::vector<PhysicalLine> split_lines(std::string_view text, ErrorSink& errors) 
 }
 
 std::string_view strip_comment(std::string_view line) {
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    if (line[i] == '!' && (i == 0 || is_blank(line[i - 1]))) return line.substr(0, i);
+  for (std::size_t i = line.find('!'); i != std::string_view::npos; i = line.find('!', i + 1)) {
+    if (i == 0 || is_blank(line[i - 1])) return line.substr(0, i);
   }
   return line;
 }
@@ -133,19 +145,24 @@ LineWords split_words(const PhysicalLine& line, ErrorSink& errors) {
   LineWords out;
   const std::string_view text = strip_comment(line.text);
   out.comment = text.size() != line.text.size();
-  std::size_t count = 0;  // the words, counted first: one allocation for them
-  for (std::size_t k = 0; k < text.size(); ++k) {
-    if (!is_blank(text[k]) && (k == 0 || is_blank(text[k - 1]))) ++count;
+  // The words, counted first (one allocation for them): a word starts where a blank is followed by
+  // another octet, counted without a branch an octet.
+  std::size_t count = 0;
+  unsigned char after_blank = 1;  // the start of the line counts as a blank
+  for (const char c : text) {
+    const unsigned char blank = octets.blank[octet(c)];
+    count += after_blank & (blank ^ 1u);
+    after_blank = blank;
   }
   out.words.reserve(count);
   std::size_t i = 0;
   while (i < text.size()) {
-    if (is_blank(text[i])) {
+    if (octets.blank[octet(text[i])]) {
       ++i;
       continue;
     }
     const std::size_t start = i;
-    while (i < text.size() && !is_blank(text[i])) ++i;
+    while (i < text.size() && !octets.blank[octet(text[i])]) ++i;
     out.words.push_back({std::string(text.substr(start, i - start)), {line.number, start + 1}});
   }
   if (!out.words.empty() && out.words.back().text.back() == '\\') {

@@ -2,6 +2,7 @@
 // imta.cnf and dispatcher.cnf parsers.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -14,6 +15,21 @@ namespace tlschan::config_text {
 // Longer lines are reported, not parsed: they keep a parser's work and memory bounded.
 inline constexpr std::size_t max_line_length = 64 * 1024;
 inline constexpr std::size_t max_errors = 100;
+
+// Octet classes, looked up rather than compared: the scans of a file touch every octet of it.
+struct OctetTables {
+  std::array<char, 256> lower{};             // ASCII letters lowered, every other octet as it is
+  std::array<unsigned char, 256> blank{};    // space and tab
+  std::array<unsigned char, 256> control{};  // a control character other than tab (and DEL)
+  constexpr OctetTables() {
+    for (std::size_t c = 0; c < 256; ++c) {
+      lower[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      blank[c] = c == ' ' || c == '\t';
+      control[c] = (c < 0x20 && c != '\t') || c == 0x7f;
+    }
+  }
+};
+inline constexpr OctetTables octets;
 
 std::string ascii_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
+#include <bit>
+#include <cstdint>
+
+#include "config_lines.hpp"
 
 namespace tlschan {
 
@@ -16,7 +19,7 @@ class Lowered {
   explicit Lowered(std::string_view s) {
     if (s.size() > capacity) return;
     size_ = s.size();
-    std::transform(s.begin(), s.end(), buf_, [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (std::size_t i = 0; i < size_; ++i) buf_[i] = config_text::octets.lower[static_cast<unsigned char>(s[i])];
   }
   std::string_view view() const { return {buf_, size_}; }
 
@@ -61,6 +64,36 @@ static_assert(std::all_of(tls_keywords.begin(), tls_keywords.end(),
                           [](const TlsKeyword& k) { return fits_lowered(k.name); }));
 static_assert(std::all_of(value_keywords.begin(), value_keywords.end(), fits_lowered));
 
+// For each length, the keywords of that length, as a mask of their indexes: a word is compared with
+// those alone (a configuration's words are looked up many times over).
+template <std::size_t N>
+constexpr std::array<std::uint64_t, Lowered::capacity + 1> by_length(const std::array<std::string_view, N>& names) {
+  static_assert(N <= 64);
+  std::array<std::uint64_t, Lowered::capacity + 1> masks{};
+  for (std::size_t i = 0; i < N; ++i) masks[names[i].size()] |= std::uint64_t{1} << i;
+  return masks;
+}
+
+constexpr std::array<std::string_view, tls_keywords.size()> tls_names = [] {
+  std::array<std::string_view, tls_keywords.size()> names{};
+  for (std::size_t i = 0; i < names.size(); ++i) names[i] = tls_keywords[i].name;
+  return names;
+}();
+constexpr auto tls_by_length = by_length(tls_names);
+constexpr auto value_by_length = by_length(value_keywords);
+
+// The index of the lowered word among names, by the mask of its length; -1 when it is none of them.
+template <std::size_t N>
+int find_keyword(const Lowered& word, const std::array<std::string_view, N>& names,
+                 const std::array<std::uint64_t, Lowered::capacity + 1>& masks) {
+  const std::string_view w = word.view();
+  for (std::uint64_t m = masks[w.size()]; m != 0; m &= m - 1) {
+    const int i = std::countr_zero(m);
+    if (names[static_cast<std::size_t>(i)] == w) return i;
+  }
+  return -1;
+}
+
 }  // namespace
 
 const char* to_string(Policy p) {
@@ -83,8 +116,7 @@ std::optional<Policy> parse_policy(std::string_view text) {
 }
 
 bool keyword_takes_value(std::string_view keyword) {
-  const Lowered k(keyword);
-  return std::find(value_keywords.begin(), value_keywords.end(), k) != value_keywords.end();
+  return find_keyword(Lowered(keyword), value_keywords, value_by_length) >= 0;
 }
 
 namespace {
@@ -96,9 +128,8 @@ Expected<ChannelPolicy, PolicyError> resolve(std::span<const Word> tokens) {
 
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const Lowered k(tokens[i]);
-    const auto tls = std::find_if(tls_keywords.begin(), tls_keywords.end(),
-                                  [&](const TlsKeyword& t) { return t.name == k; });
-    if (tls != tls_keywords.end()) {
+    if (const int found = find_keyword(k, tls_names, tls_by_length); found >= 0) {
+      const TlsKeyword* tls = &tls_keywords[static_cast<std::size_t>(found)];
       if (tls->server) {
         if (server_from) result.overrides.push_back({*server_from, i, Side::server});
         result.server = tls->policy;
@@ -121,7 +152,7 @@ Expected<ChannelPolicy, PolicyError> resolve(std::span<const Word> tokens) {
       ++i;
       continue;
     }
-    if (keyword_takes_value(k.view())) ++i;  // its value is not a keyword
+    if (find_keyword(k, value_keywords, value_by_length) >= 0) ++i;  // its value is not a keyword
   }
   return result;
 }
