@@ -157,13 +157,16 @@ DataResult DataReader::finish() {
 
 void dot_stuff(std::string_view data, std::string& out) {
   out.reserve(out.size() + data.size() + data.size() / 64 + 5);
-  bool line_start = true;
-  for (const char c : data) {
-    if (line_start && c == '.') out.push_back('.');
-    out.push_back(c);
-    line_start = c == '\n';
+  // Line by line (a line start is the start of the data or the octet after an LF): a dot there is
+  // doubled, and the line, through its LF, is appended in one piece.
+  for (std::size_t at = 0; at < data.size();) {
+    if (data[at] == '.') out.push_back('.');
+    const std::size_t lf = data.find('\n', at);
+    const std::size_t end = lf == std::string_view::npos ? data.size() : lf + 1;
+    out.append(data.substr(at, end - at));
+    at = end;
   }
-  if (!data.empty() && !line_start) out.append("\r\n");
+  if (!data.empty() && data.back() != '\n') out.append("\r\n");
   out.append(".\r\n");
 }
 

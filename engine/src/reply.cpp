@@ -3,6 +3,7 @@
 #include "tlschan/reply.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
 #include <limits>
@@ -320,28 +321,36 @@ namespace {
 std::string_view line_of(const Reply& r, std::size_t i) { return r.lines[i]; }
 std::string_view line_of(const ReplyView& r, std::size_t i) { return r.line(i); }
 
+// ASCII letters upper-cased, every other octet as it is: looked up, not compared.
+constexpr std::array<char, 256> upper_case = [] {
+  std::array<char, 256> t{};
+  for (std::size_t c = 0; c < t.size(); ++c) t[c] = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return t;
+}();
+
 template <class Reply_>
 Capabilities capabilities_of(const Reply_& ehlo_reply, std::size_t line_count) {
   Capabilities caps;
   if (ehlo_reply.code != 250) return caps;  // only a positive EHLO reply lists extensions
+  if (line_count > 1) caps.keywords.reserve(line_count - 1);
   for (std::size_t i = 1; i < line_count; ++i) {
     const std::string_view line = line_of(ehlo_reply, i);
     std::size_t pos = 0;
     const std::string_view word = first_word(line, pos);
     if (word.empty()) continue;
     std::string keyword(word);
-    for (char& c : keyword) {
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    }
-    if (keyword == "STARTTLS") {
+    for (char& c : keyword) c = upper_case[static_cast<unsigned char>(c)];
+    // Compared as views: a keyword of another length is not compared octet by octet.
+    const std::string_view k = keyword;
+    if (k == "STARTTLS") {
       caps.starttls = true;
-    } else if (keyword == "PIPELINING") {
+    } else if (k == "PIPELINING") {
       caps.pipelining = true;
-    } else if (keyword == "8BITMIME") {
+    } else if (k == "8BITMIME") {
       caps.eightbitmime = true;
-    } else if (keyword == "ENHANCEDSTATUSCODES") {
+    } else if (k == "ENHANCEDSTATUSCODES") {
       caps.enhancedstatuscodes = true;
-    } else if (keyword == "SIZE") {
+    } else if (k == "SIZE") {
       caps.size = parse_size(first_word(line, pos));
     }
     caps.keywords.push_back(std::move(keyword));
