@@ -1,6 +1,8 @@
 #include "tlschan/client_session.hpp"
 
 #include <cassert>
+#include <cstdint>
+#include <cstring>
 
 #include "tlschan/data_reader.hpp"  // dot_stuffed
 
@@ -8,11 +10,18 @@ namespace tlschan {
 
 namespace {
 
+// Eight octets at a time: the high bits of a word or-ed together, then the octets left over.
 bool has_8bit(std::string_view data) {
-  for (const char c : data) {
-    if (static_cast<unsigned char>(c) >= 0x80) return true;
+  constexpr std::uint64_t high_bits = 0x8080808080808080u;
+  std::size_t i = 0;
+  std::uint64_t any = 0;
+  for (; i + 8 <= data.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, data.data() + i, 8);
+    any |= word;
   }
-  return false;
+  for (; i < data.size(); ++i) any |= static_cast<unsigned char>(data[i]);
+  return (any & high_bits) != 0;
 }
 
 std::string describe(const Reply& r) { return std::to_string(r.code) + " " + r.text(); }

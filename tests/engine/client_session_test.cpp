@@ -850,6 +850,29 @@ TEST(ClientSessionData, SizeParameter_SentWhenServerListsSize) {
   }
 }
 
+TEST(ClientSessionData, BodyParameter_8BitMimeWhenAnOctetOfTheBodyHasItsHighBit_AndTheServerListsIt) {
+  // Every length up to 20 and every position of the one 8-bit octet: the body is read eight octets
+  // at a time and then octet by octet, so the octet is tried in a word and in the tail.
+  const auto mail_of = [](const std::string& body, bool listed) {
+    const OutgoingMessage m = message({"a@example.org"}, body);
+    ClientSession c = make_client(config(Policy::no), m);
+    ServerByHand s(c);
+    EXPECT_EQ(talk(s, kGreeting), kEhlo);
+    return talk(s, listed ? "250-mx.tlschan.test\r\n250 8BITMIME\r\n" : "250-mx.tlschan.test\r\n250 PIPELINING\r\n");
+  };
+  for (std::size_t length = 0; length <= 20; ++length) {
+    const std::string seven_bit(length, '\x7f');
+    EXPECT_EQ(mail_of(seven_bit, true), mail_line()) << "7-bit body of " << length << " octets";
+    for (std::size_t at = 0; at < length; ++at) {
+      std::string body(length, 'a');
+      body[at] = static_cast<char>(at % 2 == 0 ? 0x80 : 0xff);
+      SCOPED_TRACE("8-bit octet at " + std::to_string(at) + " of " + std::to_string(length));
+      EXPECT_EQ(mail_of(body, true), "MAIL FROM:<" + kFrom + "> BODY=8BITMIME\r\n");
+      EXPECT_EQ(mail_of(body, false), mail_line());
+    }
+  }
+}
+
 // =============================================================================================
 // Timeouts (RFC 5321 4.5.3.2 through ClientTimeouts)
 
