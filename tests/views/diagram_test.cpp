@@ -3,6 +3,7 @@
 // each input format read, bad input reported with file:line:column.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <regex>
 #include <sstream>
 
@@ -256,7 +257,13 @@ TEST(Diagram, DivergenceMarkedOnItsLine) {
   EXPECT_EQ(count(diagram_svg(sequence_of(t)), "divergence"), 0u);
   EXPECT_NE(diagram_text(sequence_of(t), marks).find("FIRST DIFFERENCE at run line 5"), std::string::npos);
   marks.divergence_line = 100000;
-  EXPECT_NE(diagram_svg(sequence_of(t), marks).find("after the end of this run"), std::string::npos);
+  EXPECT_NE(diagram_svg(sequence_of(t), marks).find("first difference at run line 100000, after the end of this run"),
+            std::string::npos);
+  // Any line number is written as the number it is, in the SVG as in the text.
+  marks.divergence_line = std::numeric_limits<std::size_t>::max();
+  const std::string largest = std::to_string(std::numeric_limits<std::size_t>::max());
+  EXPECT_NE(diagram_svg(sequence_of(t), marks).find("first difference at run line " + largest + ","), std::string::npos);
+  EXPECT_NE(diagram_text(sequence_of(t), marks).find("FIRST DIFFERENCE at run line " + largest + ","), std::string::npos);
 }
 
 TEST(Diagram, EvidenceAndSendJsonRead) {

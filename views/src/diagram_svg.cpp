@@ -100,6 +100,12 @@ class Markup {
     out_.append(buf, r.ptr);
     return *this;
   }
+  Markup& operator<<(unsigned long long v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+  }
   Markup& operator<<(int v) { return *this << static_cast<long long>(v); }
   // Text of the input, escaped (xml_text).
   struct Escaped {
@@ -382,7 +388,7 @@ class SvgWriter {
     const int y = height_ - 22;
     m << "<g class=\"divergence\"><text x=\"" << time_width << "\" y=\"" << y + 12 << "\" fill=\"" << divergence_ink
       << "\" font-weight=\"bold\">" << escaped("first difference at run line ")
-      << static_cast<long long>(*marks_.divergence_line) << escaped(", after the end of this run: ")
+      << static_cast<unsigned long long>(*marks_.divergence_line) << escaped(", after the end of this run: ")
       << escaped(marks_.divergence_note) << "</text></g>\n";
   }
 
