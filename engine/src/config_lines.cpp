@@ -1,5 +1,7 @@
 #include "config_lines.hpp"
 
+#include "ascii_case.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -15,14 +17,14 @@ unsigned char octet(char c) { return static_cast<unsigned char>(c); }
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = octets.lower[octet(c)];
+  for (char& c : out) c = detail::lower_octet(c);
   return out;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (octets.lower[octet(a[i])] != octets.lower[octet(b[i])]) return false;
+    if (detail::lower_octet(a[i]) != detail::lower_octet(b[i])) return false;
   }
   return true;
 }

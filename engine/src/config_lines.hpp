@@ -16,14 +16,13 @@ namespace tlschan::config_text {
 inline constexpr std::size_t max_line_length = 64 * 1024;
 inline constexpr std::size_t max_errors = 100;
 
-// Octet classes, looked up rather than compared: the scans of a file touch every octet of it.
+// Octet classes, looked up rather than compared: the scans of a file touch every octet of it
+// (letters are lowered with ascii_case.hpp).
 struct OctetTables {
-  std::array<char, 256> lower{};             // ASCII letters lowered, every other octet as it is
   std::array<unsigned char, 256> blank{};    // space and tab
   std::array<unsigned char, 256> control{};  // a control character other than tab (and DEL)
   constexpr OctetTables() {
     for (std::size_t c = 0; c < 256; ++c) {
-      lower[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
       blank[c] = c == ' ' || c == '\t';
       control[c] = (c < 0x20 && c != '\t') || c == 0x7f;
     }

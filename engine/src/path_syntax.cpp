@@ -1,6 +1,6 @@
 #include "path_syntax.hpp"
 
-#include <array>
+#include "ascii_case.hpp"
 
 namespace tlschan::detail {
 
@@ -55,16 +55,9 @@ std::optional<std::uint64_t> parse_number(std::string_view s) {
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {
-  // SMTP's words are ASCII: letters compare without their case, every other octet as it is (no
-  // locale, no library call an octet).
-  static constexpr auto upper = [] {
-    std::array<unsigned char, 256> t{};
-    for (std::size_t c = 0; c < t.size(); ++c) t[c] = static_cast<unsigned char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-    return t;
-  }();
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (upper[static_cast<unsigned char>(a[i])] != upper[static_cast<unsigned char>(b[i])]) return false;
+    if (upper_octet(a[i]) != upper_octet(b[i])) return false;
   }
   return true;
 }

@@ -5,7 +5,7 @@
 #include <bit>
 #include <cstdint>
 
-#include "config_lines.hpp"
+#include "ascii_case.hpp"
 
 namespace tlschan {
 
@@ -19,7 +19,7 @@ class Lowered {
   explicit Lowered(std::string_view s) {
     if (s.size() > capacity) return;
     size_ = s.size();
-    for (std::size_t i = 0; i < size_; ++i) buf_[i] = config_text::octets.lower[static_cast<unsigned char>(s[i])];
+    for (std::size_t i = 0; i < size_; ++i) buf_[i] = detail::lower_octet(s[i]);
   }
   std::string_view view() const { return {buf_, size_}; }
 

@@ -3,11 +3,11 @@
 #include "tlschan/reply.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cassert>
 #include <cstring>
 #include <limits>
 
+#include "ascii_case.hpp"
 #include "octet_scan.hpp"
 
 #if defined(__SSE2__)
@@ -321,13 +321,6 @@ namespace {
 std::string_view line_of(const Reply& r, std::size_t i) { return r.lines[i]; }
 std::string_view line_of(const ReplyView& r, std::size_t i) { return r.line(i); }
 
-// ASCII letters upper-cased, every other octet as it is: looked up, not compared.
-constexpr std::array<char, 256> upper_case = [] {
-  std::array<char, 256> t{};
-  for (std::size_t c = 0; c < t.size(); ++c) t[c] = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-  return t;
-}();
-
 template <class Reply_>
 Capabilities capabilities_of(const Reply_& ehlo_reply, std::size_t line_count) {
   Capabilities caps;
@@ -339,7 +332,7 @@ Capabilities capabilities_of(const Reply_& ehlo_reply, std::size_t line_count) {
     const std::string_view word = first_word(line, pos);
     if (word.empty()) continue;
     std::string keyword(word);
-    for (char& c : keyword) c = upper_case[static_cast<unsigned char>(c)];
+    for (char& c : keyword) c = detail::upper_octet(c);
     // Compared as views: a keyword of another length is not compared octet by octet.
     const std::string_view k = keyword;
     if (k == "STARTTLS") {

@@ -144,6 +144,12 @@ TEST(ServerBeforeTls, MailParameters) {
   EXPECT_TRUE(starts_with(h.send("RSET\r\n"), "250"));
   EXPECT_TRUE(starts_with(h.send("MAIL FROM:<a@b> BODY=7bit\r\n"), "250 2.1.0"));
   EXPECT_TRUE(starts_with(h.send("RSET\r\n"), "250"));
+  // Arguments and keywords without their case (RFC 5321 2.4), letters only: an octet 0x20 from a
+  // letter of "FROM:" is no letter and does not match.
+  EXPECT_TRUE(starts_with(h.send("mail from:<a@b> size=10 body=8bitMIME\r\n"), "250 2.1.0"));
+  EXPECT_TRUE(starts_with(h.send("rcpt to:<c@d>\r\n"), "250"));
+  EXPECT_TRUE(starts_with(h.send("RSET\r\n"), "250"));
+  EXPECT_TRUE(starts_with(h.send("MAIL FROM\x1a<a@b>\r\n"), "501"));
   EXPECT_TRUE(starts_with(h.send("MAIL FROM:<a@b> AUTH=<>\r\n"), "555 5.5.4"));
   EXPECT_TRUE(starts_with(h.send("MAIL FROM:<a@b> BODY=BINARYMIME\r\n"), "555 5.5.4"));
   EXPECT_TRUE(starts_with(h.send("MAIL FROM:<a@b> SIZE=x\r\n"), "501 5.5.4"));
